@@ -1,0 +1,5 @@
+"""The admin blueprint."""
+
+from .views import bp
+
+__all__ = ["bp"]

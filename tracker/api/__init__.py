@@ -1,0 +1,5 @@
+"""The api blueprint."""
+
+from .views import bp
+
+__all__ = ["bp"]

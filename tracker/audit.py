@@ -1,0 +1,72 @@
+"""The audit log: who changed what, when, from where, with before and after values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import inspect
+from sqlalchemy.orm import Session
+
+from .models import AuditEvent, Base
+
+#: Columns never copied into the log.
+_SECRET_COLUMNS = frozenset({"password_hash", "totp_secret"})
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a signed-in user, or a command run on the server."""
+
+    name: str
+    user_id: int | None = None
+    ip_address: str | None = None
+
+    @classmethod
+    def cli(cls) -> Actor:
+        return cls(name="cli")
+
+
+def snapshot(obj: Base) -> dict[str, Any]:
+    """The column values of a model as JSON-safe data, secrets left out."""
+    values: dict[str, Any] = {}
+    for attr in inspect(obj).mapper.column_attrs:
+        if attr.key in _SECRET_COLUMNS:
+            continue
+        values[attr.key] = _jsonable(getattr(obj, attr.key))
+    return values
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return value
+
+
+def record_event(session: Session, actor: Actor, action: str, obj: Base | None = None, *,
+                 entity: str | None = None, entity_id: object = None,
+                 before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> AuditEvent:
+    """Add an audit event; `after` defaults to a snapshot of `obj`. Flushes, never commits."""
+    if obj is not None:
+        session.flush()
+        entity = entity or obj.__tablename__
+        entity_id = entity_id if entity_id is not None else inspect(obj).identity[0]  # type: ignore[index]
+        if after is None:
+            after = snapshot(obj)
+    if before is not None and after is not None:
+        # Keep only what changed (plus the id), so the log reads as a diff.
+        changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+        changed.discard("updated_at")
+        before = {k: v for k, v in before.items() if k in changed or k == "id"}
+        after = {k: v for k, v in after.items() if k in changed or k == "id"}
+    event = AuditEvent(actor=actor.name, user_id=actor.user_id, ip_address=actor.ip_address,
+                       action=action, entity=entity or "-",
+                       entity_id=None if entity_id is None else str(entity_id),
+                       before=before, after=after)
+    session.add(event)
+    session.flush()
+    return event

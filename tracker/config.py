@@ -1,0 +1,268 @@
+"""Settings: a TOML file plus environment overrides, parsed into frozen, typed dataclasses."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+#: Environment variables that override a key, so secrets need not live in a file.
+ENV_OVERRIDES = {
+    "TRACKER_SECRET_KEY": ("security", "secret_key"),
+    "TRACKER_DATABASE_URL": ("database", "url"),
+    "TRACKER_REDIS_URL": ("redis", "url"),
+    "TRACKER_ENVIRONMENT": (None, "environment"),
+}
+
+ENVIRONMENTS = ("development", "production", "testing")
+
+
+class ConfigError(Exception):
+    """A configuration problem, told in one line that names the file and the key."""
+
+    def __init__(self, source: str, key: str, problem: str) -> None:
+        self.source, self.key, self.problem = source, key, problem
+        super().__init__(f"{source}: {key}: {problem}")
+
+
+@dataclass(frozen=True)
+class SiteSettings:
+    #: Shown as the page title and in the widget's "Support us" context.
+    name: str = "Reader Support"
+    #: Public base URL of this tracker, used in embed codes and oEmbed answers.
+    url: str = "http://127.0.0.1:5000"
+    #: What the support pays for, shown on the support page.
+    support_text: str = "Your support keeps our reporting independent and free to read."
+    #: Locale used when the reader's browser asks for none we have.
+    default_locale: str = "en"
+    #: Locales the interface is offered in.
+    locales: tuple[str, ...] = ("en", "de")
+    #: Amounts offered as one-click presets on the support page, in the goal currency.
+    amount_presets: tuple[str, ...] = ("5", "10", "25")
+
+
+@dataclass(frozen=True)
+class SecuritySettings:
+    #: Signs sessions and CSRF tokens. Required outside development.
+    secret_key: str = ""
+    #: Send the session cookie only over HTTPS (set true behind TLS).
+    secure_cookies: bool = False
+    #: Login attempts allowed per account and per client address.
+    login_rate_limit: str = "10 per minute"
+    #: Number of reverse proxies in front of the app whose X-Forwarded-* headers we trust.
+    trusted_proxies: int = 0
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    #: SQLAlchemy URL. SQLite file by default; postgresql+psycopg://… in production.
+    url: str = "sqlite:///instance/tracker.db"
+    #: Log every SQL statement (development aid).
+    echo: bool = False
+
+
+@dataclass(frozen=True)
+class RedisSettings:
+    #: Redis URL for shared rate limits and caches; empty keeps them in process memory.
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    port: int = 5000
+    #: gunicorn worker processes for `tracker serve`.
+    workers: int = 2
+
+
+@dataclass(frozen=True)
+class WidgetSettings:
+    #: Seconds a browser or CDN may reuse a widget response.
+    max_age: int = 60
+    #: Seconds a stale widget may be served while it is refreshed.
+    stale_while_revalidate: int = 300
+    #: CSP frame-ancestors for the iframe widget: which sites may frame it.
+    frame_ancestors: str = "*"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of one tracker instance."""
+
+    #: development, production or testing.
+    environment: str = "production"
+    #: Folder for the SQLite database, the development secret and uploads.
+    instance_path: str = "instance"
+    site: SiteSettings = field(default_factory=SiteSettings)
+    security: SecuritySettings = field(default_factory=SecuritySettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    redis: RedisSettings = field(default_factory=RedisSettings)
+    server: ServerSettings = field(default_factory=ServerSettings)
+    widget: WidgetSettings = field(default_factory=WidgetSettings)
+    #: Where the settings came from, for messages; not a key.
+    source: str = field(default="defaults", compare=False)
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment in ("development", "testing")
+
+
+def find_config_file(env: Mapping[str, str] = os.environ, cwd: Path | None = None) -> Path | None:
+    """TRACKER_CONFIG, else ./config.toml, else instance/config.toml, else None."""
+    cwd = cwd or Path.cwd()
+    if env.get("TRACKER_CONFIG"):
+        return Path(env["TRACKER_CONFIG"])
+    for candidate in (cwd / "config.toml", cwd / "instance" / "config.toml"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_settings(
+    path: Path | None = None,
+    env: Mapping[str, str] = os.environ,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Read the config file (found as `find_config_file` says), apply env and overrides, validate."""
+    path = path if path is not None else find_config_file(env)
+    data: dict[str, Any] = {}
+    source = "defaults"
+    if path is not None:
+        source = str(path)
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(source, "-", "the file does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(source, "-", f"not valid TOML ({exc})") from None
+    else:
+        # No file at all is a newcomer's first run: develop against instance/ defaults.
+        data["environment"] = "development"
+
+    for var, (section, key) in ENV_OVERRIDES.items():
+        if env.get(var):
+            target = data.setdefault(section, {}) if section else data
+            if not isinstance(target, dict):
+                raise ConfigError(source, section or key, "must be a table")
+            target[key] = env[var]
+    for dotted, value in (overrides or {}).items():
+        *sections, key = dotted.split(".")
+        target = data
+        for section in sections:
+            target = target.setdefault(section, {})
+        target[key] = value
+
+    settings = _build(Settings, data, source, prefix="")
+    settings = dataclasses.replace(settings, source=source)
+    return _validate(settings)
+
+
+def _build(cls: type, data: Any, source: str, prefix: str) -> Any:
+    """Turn a TOML table into dataclass `cls`, refusing unknown keys and wrong types."""
+    if not isinstance(data, dict):
+        raise ConfigError(source, prefix.rstrip(".") or "-", "must be a table")
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.name != "source"}
+    hints = typing.get_type_hints(cls)
+    for key in data:
+        if key not in fields:
+            raise ConfigError(source, prefix + key, "unknown key (see config.example.toml)")
+    values = {}
+    for name, value in data.items():
+        values[name] = _coerce(hints[name], value, source, prefix + name)
+    return cls(**values)
+
+
+def _coerce(hint: Any, value: Any, source: str, key: str) -> Any:
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, source, key + ".")
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        (item_type, _ellipsis) = typing.get_args(hint)
+        if not isinstance(value, list):
+            raise ConfigError(source, key, f"must be a list, not {_toml_type(value)}")
+        return tuple(_coerce(item_type, item, source, key) for item in value)
+    if origin in (typing.Union, types.UnionType):
+        raise TypeError(f"unsupported setting type for {key}")
+    if hint is bool:
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"  # from the environment
+        if not isinstance(value, bool):
+            raise ConfigError(source, key, f"must be true or false, not {_toml_type(value)}")
+        return value
+    if hint is int:
+        if isinstance(value, str) and value.strip().isdigit():
+            return int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(source, key, f"must be a whole number, not {_toml_type(value)}")
+        return value
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(source, key, f"must be a string, not {_toml_type(value)}")
+        return value
+    raise TypeError(f"unsupported setting type {hint!r} for {key}")
+
+
+def _toml_type(value: Any) -> str:
+    return {bool: "a boolean", int: "a number", float: "a number", str: "a string",
+            list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
+
+
+def _validate(settings: Settings) -> Settings:
+    src = settings.source
+    if settings.environment not in ENVIRONMENTS:
+        raise ConfigError(src, "environment", f"must be one of {', '.join(ENVIRONMENTS)}")
+    try:
+        url = make_url(settings.database.url)
+    except ArgumentError:
+        raise ConfigError(src, "database.url", f"not a database URL: {settings.database.url!r}") from None
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigError(src, "database.url", "only sqlite:// and postgresql+psycopg:// are supported")
+    if url.get_backend_name() == "postgresql" and url.get_driver_name() != "psycopg":
+        raise ConfigError(src, "database.url", "use the psycopg 3 driver: postgresql+psycopg://…")
+    if settings.redis.url and not settings.redis.url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(src, "redis.url", "must start with redis://, rediss:// or unix://")
+    if not settings.site.url.startswith(("http://", "https://")):
+        raise ConfigError(src, "site.url", "must start with http:// or https://")
+    if settings.site.default_locale not in settings.site.locales:
+        raise ConfigError(src, "site.default_locale", "must be one of site.locales")
+    if not 1 <= settings.server.port <= 65535:
+        raise ConfigError(src, "server.port", "must be between 1 and 65535")
+    if settings.server.workers < 1:
+        raise ConfigError(src, "server.workers", "must be at least 1")
+    if settings.widget.max_age < 0 or settings.widget.stale_while_revalidate < 0:
+        raise ConfigError(src, "widget.max_age", "cache times cannot be negative")
+    if not settings.security.secret_key:
+        if not settings.is_development:
+            raise ConfigError(src, "security.secret_key",
+                              "missing: set it in the file or in TRACKER_SECRET_KEY")
+        settings = dataclasses.replace(
+            settings, security=dataclasses.replace(
+                settings.security, secret_key=development_secret(Path(settings.instance_path))))
+    elif len(settings.security.secret_key) < 16:
+        raise ConfigError(src, "security.secret_key", "too short: use at least 16 random characters")
+    return settings
+
+
+def development_secret(instance: Path) -> str:
+    """The development secret kept in instance/secret_key, created once."""
+    path = instance / "secret_key"
+    if path.is_file():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret + "\n")
+    return secret

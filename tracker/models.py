@@ -1,0 +1,312 @@
+"""SQLAlchemy 2 typed models: campaigns, the donation ledger, payment methods, users, audit."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    JSON,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Constraint names are fixed so Alembic migrations can name what they alter on both databases.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+PERIODS = ("once", "monthly", "quarterly", "yearly")
+CAMPAIGN_STATUSES = ("draft", "active", "archived")
+DONATION_SOURCES = ("manual", "csv", "import", "adjustment", "api")
+DONATION_STATUSES = ("pending", "confirmed", "refunded")
+ROLES = ("owner", "admin", "viewer")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on both databases (SQLite stores no offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given: use an aware datetime (UTC)")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class DecimalText(TypeDecorator[Decimal]):
+    """An exact decimal stored as text: SQLAlchemy's Numeric goes through float on SQLite."""
+
+    impl = String(40)
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Any) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, Decimal) or not value.is_finite():
+            raise TypeError("exchange rates are finite Decimals, never floats")
+        return format(value.normalize(), "f")
+
+    def process_result_value(self, value: str | None, dialect: Any) -> Decimal | None:
+        return None if value is None else Decimal(value)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class User(Base):
+    """Someone who can sign in to /admin."""
+
+    __tablename__ = "user"
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Login name; an e-mail address, stored lower-case.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="admin")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Base32 TOTP secret when two-factor login is on.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    #: Bumped to sign out every session of this user ("log out everywhere").
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Campaign(Base):
+    """A donation goal: one-off or repeating each month, quarter or year."""
+
+    __tablename__ = "campaign"
+    __table_args__ = (
+        CheckConstraint("target_minor > 0", name="target_positive"),
+        CheckConstraint(_in("period", PERIODS), name="period_known"),
+        CheckConstraint(_in("status", CAMPAIGN_STATUSES), name="status_known"),
+        CheckConstraint("length(slug) > 0", name="slug_not_empty"),
+        CheckConstraint("ends_at IS NULL OR starts_at IS NULL OR ends_at > starts_at", name="ends_after_start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: URL name: lower-case letters, digits and hyphens.
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    #: Goal currency; every donation is converted into it.
+    currency: Mapped[str] = mapped_column(String(5))
+    #: Goal per period, in minor units of `currency`.
+    target_minor: Mapped[int] = mapped_column(BigInteger)
+    period: Mapped[str] = mapped_column(String(16), default="once")
+    #: IANA zone in which periods start at local midnight.
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Deadline; days left count down to it.
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    #: Widget display options (theme, accent, show_donors…), validated by the campaigns module.
+    display: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    milestones: Mapped[list[Milestone]] = relationship(
+        back_populates="campaign", order_by="Milestone.amount_minor", cascade="all, delete-orphan")
+
+
+class Milestone(Base):
+    """A labelled amount on the way to the goal (a tick on the bar)."""
+
+    __tablename__ = "milestone"
+    __table_args__ = (
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+        UniqueConstraint("campaign_id", "amount_minor"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    label: Mapped[str] = mapped_column(String(200), default="")
+
+    campaign: Mapped[Campaign] = relationship(back_populates="milestones")
+
+
+class ExchangeRate(Base):
+    """How many units of `quote` one unit of `base` was worth, as of a time, from a source."""
+
+    __tablename__ = "exchange_rate"
+    __table_args__ = (
+        CheckConstraint("base <> quote", name="distinct_currencies"),
+        UniqueConstraint("base", "quote", "as_of", "source"),
+        Index("ix_exchange_rate_pair_as_of", "base", "quote", "as_of"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    base: Mapped[str] = mapped_column(String(5))
+    quote: Mapped[str] = mapped_column(String(5))
+    #: Exact decimal, stored as text (positivity is checked by the rates module).
+    rate: Mapped[Decimal] = mapped_column(DecimalText)
+    as_of: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: Where the figure came from: "manual", an exchange's name, a URL.
+    source: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Donation(Base):
+    """One entry of the ledger. Progress is always summed from these, never typed in."""
+
+    __tablename__ = "donation"
+    __table_args__ = (
+        CheckConstraint(_in("source", DONATION_SOURCES), name="source_known"),
+        CheckConstraint(_in("status", DONATION_STATUSES), name="status_known"),
+        # Only an adjustment may be negative (it corrects the total); nothing is ever zero.
+        CheckConstraint("amount_minor > 0 OR (source = 'adjustment' AND amount_minor <> 0)",
+                        name="amount_sign"),
+        CheckConstraint("(goal_amount_minor > 0) = (amount_minor > 0)", name="goal_amount_sign"),
+        CheckConstraint("(currency = goal_currency) OR (rate IS NOT NULL AND rate_source IS NOT NULL)",
+                        name="conversion_explained"),
+        CheckConstraint("source <> 'adjustment' OR length(reason) > 0", name="adjustment_has_reason"),
+        # The idempotency key: the same external id from the same source is one donation.
+        UniqueConstraint("source", "external_id"),
+        Index("ix_donation_campaign_received", "campaign_id", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Stable identity across export and import (ids differ between databases).
+    uid: Mapped[str] = mapped_column(String(32), unique=True, default=lambda: uuid.uuid4().hex)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="RESTRICT"))
+    #: Amount as given, in minor units of `currency`.
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(5))
+    #: The same amount in the campaign's currency, in its minor units.
+    goal_amount_minor: Mapped[int] = mapped_column(BigInteger)
+    goal_currency: Mapped[str] = mapped_column(String(5))
+    #: Goal-currency units per unit of `currency`, when converted.
+    rate: Mapped[Decimal | None] = mapped_column(DecimalText)
+    rate_source: Mapped[str | None] = mapped_column(String(200))
+    rate_as_of: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    exchange_rate_id: Mapped[int | None] = mapped_column(ForeignKey("exchange_rate.id", ondelete="SET NULL"))
+    source: Mapped[str] = mapped_column(String(16), default="manual")
+    #: Id in the source system (a transaction id, a CSV row key); unique per source.
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="confirmed")
+    donor_name: Mapped[str | None] = mapped_column(String(200))
+    message: Mapped[str | None] = mapped_column(Text)
+    #: The donor agreed to appear on the donor wall.
+    is_public: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Why an adjustment or a correction was made.
+    reason: Mapped[str] = mapped_column(Text, default="")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Start (UTC) of the campaign period this donation counts in; see progress.period_key.
+    period_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    campaign: Mapped[Campaign] = relationship()
+    recorded_by: Mapped[User | None] = relationship()
+
+
+class PeriodTotal(Base):
+    """Maintained aggregate of the ledger per campaign period, so reading progress is one lookup.
+
+    Written only by the ledger module in the same transaction as the donation it reflects,
+    and checkable against the ledger with `ledger.verify_totals`.
+    """
+
+    __tablename__ = "period_total"
+    __table_args__ = (
+        CheckConstraint("confirmed_count >= 0 AND pending_count >= 0", name="counts_not_negative"),
+        CheckConstraint("pending_minor >= 0", name="pending_not_negative"),
+    )
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), primary_key=True)
+    period_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    #: Confirmed donations and adjustments, in the goal currency's minor units.
+    raised_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    pending_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: Confirmed donations, adjustments excluded: the "donors" figure.
+    confirmed_count: Mapped[int] = mapped_column(Integer, default=0)
+    pending_count: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PaymentMethod(Base):
+    """A way to give: a crypto address, a link or a contact e-mail, shown on the support page."""
+
+    __tablename__ = "payment_method"
+    __table_args__ = (
+        CheckConstraint("kind IN ('address', 'link', 'email')", name="kind_known"),
+        CheckConstraint("length(target) > 0", name="target_not_empty"),
+        UniqueConstraint("coin", "network", "target"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: "address" for a coin address, "link" for a URL (bank page, Liberapay, …), "email"
+    #: for a contact address readers write to for other ways to give.
+    kind: Mapped[str] = mapped_column(String(16), default="address")
+    #: Coin code (BTC, BCH, ETH…) for addresses; a channel name for links.
+    coin: Mapped[str] = mapped_column(String(16))
+    network: Mapped[str] = mapped_column(String(16), default="mainnet")
+    #: The canonical address (validated by checksum), the URL or the e-mail address.
+    target: Mapped[str] = mapped_column(String(300))
+    label: Mapped[str] = mapped_column(String(200), default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class AuditEvent(Base):
+    """Who changed what, when and from where, with the values before and after."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    #: Login at the time, kept even if the user is later removed; "cli" for commands.
+    actor: Mapped[str] = mapped_column(String(254))
+    #: e.g. "donation.record", "payment_method.update".
+    action: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[str | None] = mapped_column(String(64))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    ip_address: Mapped[str | None] = mapped_column(String(64))
+
+    user: Mapped[User | None] = relationship()

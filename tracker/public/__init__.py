@@ -1,0 +1,5 @@
+"""The public blueprint."""
+
+from .views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,186 @@
+"""The web layer's shared plumbing: request sessions, extensions, errors, headers, template helpers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app, g, jsonify, render_template, request
+from flask.wrappers import Response
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .audit import Actor
+from .config import Settings
+from .db import begin_write, make_engine, make_sessionmaker
+from .errors import DomainError
+from .money import MoneyError, format_money
+
+#: Extensions are created once and bound to each app in create_app (Flask's init_app pattern).
+csrf = CSRFProtect()
+babel = Babel()
+login_manager = LoginManager()
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+#: Content-Security-Policy of every page unless a view sets its own (the widget does).
+DEFAULT_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+               "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+               "form-action 'self'; frame-ancestors 'none'")
+
+
+def settings() -> Settings:
+    """The running app's settings."""
+    return current_app.config["TRACKER_SETTINGS"]
+
+
+def db() -> Session:
+    """This request's session: created on first use, closed (rolled back if uncommitted) after."""
+    if "db_session" not in g:
+        session = current_app.extensions["tracker_db"]()
+        if request and request.method in WRITE_METHODS:
+            begin_write(session)
+        g.db_session = session
+    return g.db_session
+
+
+def request_actor() -> Actor:
+    """The signed-in user as an audit Actor, with the client's address."""
+    from flask_login import current_user
+
+    if getattr(current_user, "is_authenticated", False):
+        return Actor(name=current_user.email, user_id=current_user.id, ip_address=request.remote_addr)
+    return Actor(name="anonymous", ip_address=request.remote_addr)
+
+
+def register_database(app: Flask, config: Settings) -> None:
+    engine = make_engine(config.database.url, echo=config.database.echo)
+    app.extensions["tracker_engine"] = engine
+    app.extensions["tracker_db"] = make_sessionmaker(engine)
+
+    @app.teardown_appcontext
+    def close_session(_exc: BaseException | None) -> None:
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+
+def register_proxy_fix(app: Flask, config: Settings) -> None:
+    hops = config.security.trusted_proxies
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+
+def select_locale() -> str:
+    """`?locale=`, else the browser's best match among the site's locales, else the default."""
+    config = settings()
+    wanted = request.args.get("locale", "").replace("-", "_")
+    if wanted in config.site.locales:
+        return wanted
+    if wanted and wanted.split("_")[0] in config.site.locales:
+        return wanted.split("_")[0]
+    return request.accept_languages.best_match(config.site.locales) or config.site.default_locale
+
+
+def register_extensions(app: Flask, config: Settings) -> None:
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, default_locale=config.site.default_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "admin.login"
+    login_manager.session_protection = "basic"
+    app.config["RATELIMIT_STORAGE_URI"] = config.redis.url or "memory://"
+    app.config["RATELIMIT_HEADERS_ENABLED"] = True
+    limiter.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from .admin import bp as admin_bp
+    from .api import bp as api_bp
+    from .public import bp as public_bp
+    from .widget import bp as widget_bp
+
+    for blueprint in (public_bp, widget_bp, api_bp, admin_bp):
+        app.register_blueprint(blueprint)
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path.endswith(".json") or (
+        request.accept_mimetypes.best == "application/json")
+
+
+def error_response(status: int, message: str, field: str | None = None) -> tuple[Any, int]:
+    if wants_json():
+        body: dict[str, Any] = {"error": message, "status": status}
+        if field:
+            body["field"] = field
+        return jsonify(body), status
+    return render_template(f"errors/{status}.html", message=message, status=status), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError) -> tuple[Any, int]:
+        _rollback()
+        return error_response(exc.status, exc.message, exc.field)
+
+    @app.errorhandler(MoneyError)
+    def money_error(exc: MoneyError) -> tuple[Any, int]:
+        _rollback()
+        return error_response(400, str(exc))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError) -> tuple[Any, int]:
+        _rollback()
+        return error_response(400, "The form has expired or was not sent from this site: reload and try again.")
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Any:
+        if exc.code is None or exc.code < 400:
+            return exc
+        _rollback()
+        code = exc.code if exc.code in (400, 403, 404, 405, 409, 413, 422, 429) else 400
+        if exc.code >= 500:
+            code = 500
+        return error_response(code, exc.description or exc.name)[0], exc.code
+
+    @app.errorhandler(Exception)
+    def server_error(exc: Exception) -> tuple[Any, int]:
+        # Roll back first: whatever half-done work raised must not be committed later.
+        _rollback()
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "Something went wrong on our side. Nothing was saved.")
+
+
+def _rollback() -> None:
+    session = g.get("db_session")
+    if session is not None:
+        session.rollback()
+
+
+def register_response_headers(app: Flask) -> None:
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", DEFAULT_CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]:
+            response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+
+def register_template_helpers(app: Flask) -> None:
+    from flask_babel import get_locale
+
+    @app.template_filter("money")
+    def money_filter(value: Any, trim_whole: bool = True) -> str:
+        return format_money(value, str(get_locale() or "en"), trim_whole=trim_whole)
+
+    @app.context_processor
+    def site_context() -> dict[str, Any]:
+        return {"site": settings().site}

@@ -1,0 +1,5 @@
+"""The widget blueprint."""
+
+from .views import bp
+
+__all__ = ["bp"]
