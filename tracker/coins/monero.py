@@ -7,7 +7,7 @@ behaviour as pinned by tests/unit_tests/base58.cpp (8-byte blocks -> 11 characte
 from dataclasses import dataclass
 
 from .base58 import ALPHABET, bad_character_message
-from .errors import InvalidAddress
+from .errors import InvalidAddress, wrong_network
 from .ethereum import keccak256
 
 _INDEX = {char: value for value, char in enumerate(ALPHABET)}
@@ -62,7 +62,8 @@ def decode_block(text: str) -> bytes:
     """Decode one block, refusing impossible lengths and values that overflow the block's byte size."""
     size = _DECODED_BLOCK_SIZES.get(len(text), 0)
     if size == 0:
-        raise MoneroBase58Error(f"a Monero Base58 block cannot be {len(text)} characters long")
+        plural = "" if len(text) == 1 else "s"
+        raise MoneroBase58Error(f"wrong length: Monero Base58 text cannot end in a block of {len(text)} character{plural}")
     number = 0
     for char in text:
         value = _INDEX.get(char)
@@ -171,7 +172,7 @@ def validate_xmr_address(text: str, network: str) -> str:
     """Return a Monero address unchanged if it belongs to network, else raise InvalidAddress."""
     address = decode_address(text)
     if address.network != network:
-        raise InvalidAddress(f"this is a {address.network} address; a {network} one is expected")
+        raise wrong_network(address.network, network)
     return text
 
 
