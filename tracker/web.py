@@ -9,7 +9,7 @@ from flask.wrappers import Response
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_login import LoginManager
+from flask_login import LoginManager, UserMixin
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
@@ -19,6 +19,7 @@ from .audit import Actor
 from .config import Settings
 from .db import begin_write, make_engine, make_sessionmaker
 from .errors import DomainError
+from .models import User
 from .money import MoneyError, format_money
 
 #: Extensions are created once and bound to each app in create_app (Flask's init_app pattern).
@@ -59,6 +60,38 @@ def request_actor() -> Actor:
     return Actor(name="anonymous", ip_address=request.remote_addr)
 
 
+class SignedInUser(UserMixin):
+    """The Flask-Login view of a User (models stay free of Flask).
+
+    The id carries the user's session version: bumping it ("log out everywhere", a new
+    password, deactivation) makes every existing session cookie stop loading.
+    """
+
+    def __init__(self, user: User) -> None:
+        self.id, self.email, self.role = user.id, user.email, user.role
+        self.session_version = user.session_version
+        self.has_totp = bool(user.totp_secret)
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    def can(self, role: str) -> bool:
+        """True when this user's role is at least `role` (viewer < admin < owner)."""
+        order = {"viewer": 0, "admin": 1, "owner": 2}
+        return order[self.role] >= order[role]
+
+
+def load_signed_in_user(token: str) -> SignedInUser | None:
+    try:
+        user_id, version = (int(part) for part in token.split(":"))
+    except ValueError:
+        return None
+    user = db().get(User, user_id)
+    if user is None or not user.active or user.session_version != version:
+        return None
+    return SignedInUser(user)
+
+
 def register_database(app: Flask, config: Settings) -> None:
     engine = make_engine(config.database.url, echo=config.database.echo)
     app.extensions["tracker_engine"] = engine
@@ -92,6 +125,7 @@ def register_extensions(app: Flask, config: Settings) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_locale=config.site.default_locale)
     login_manager.init_app(app)
+    login_manager.user_loader(load_signed_in_user)
     login_manager.login_view = "admin.login"
     login_manager.session_protection = "basic"
     app.config["RATELIMIT_STORAGE_URI"] = config.redis.url or "memory://"
@@ -183,4 +217,4 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def site_context() -> dict[str, Any]:
-        return {"site": settings().site}
+        return {"site": settings().site, "get_locale": get_locale}

@@ -1,8 +1,7 @@
-"""Addresses of Bitcoin and its close relatives (Litecoin, Dogecoin): Base58Check P2PKH/P2SH and segwit.
+"""Addresses of Bitcoin and its close relatives (Litecoin, Dogecoin): Base58Check P2PKH/P2SH and segwit."""
 
-Version bytes and human-readable parts follow each project's chainparams.cpp; the segwit
-rules are BIP173 (bech32, witness v0) and BIP350 (bech32m, witness v1+).
-"""
+# Version bytes and human-readable parts follow each project's chainparams.cpp; the segwit rules
+# are BIP173 (bech32, witness v0) and BIP350 (bech32m, witness v1+), enforced in bech32.py.
 
 from collections.abc import Callable
 from dataclasses import dataclass

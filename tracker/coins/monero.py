@@ -1,8 +1,8 @@
-"""Monero addresses: Monero's block-wise Base58, varint network prefixes and Keccak-256 checksum.
+"""Monero addresses: Monero's block-wise Base58, varint network prefixes and Keccak-256 checksum."""
 
-Written from Monero's documentation of its address format and src/common/base58.cpp's
-behaviour as pinned by tests/unit_tests/base58.cpp (8-byte blocks -> 11 characters).
-"""
+# Written from Monero's documentation of its address format (varint prefix || public spend key ||
+# public view key [|| payment id] || first 4 bytes of Keccak-256) and from the behaviour its own
+# tests pin down (tests/unit_tests/base58.cpp: 8-byte blocks -> 11 characters).
 
 from dataclasses import dataclass
 

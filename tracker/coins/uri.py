@@ -23,21 +23,22 @@ def _split_amount(amount: object, coin: Coin) -> tuple[int, int]:
         raise ValueError("the amount must be a number, not NaN or Infinity")
     if amount <= 0:
         raise ValueError("the amount must be more than zero")
-    _, digit_tuple, exponent = amount.as_tuple()
-    assert isinstance(exponent, int)  # finite Decimals have an integer exponent
-    digits = int("".join(map(str, digit_tuple)))
-    while digits % 10 == 0:
-        digits //= 10
+    _, digit_tuple, raw_exponent = amount.as_tuple()
+    exponent = int(raw_exponent)  # an int for every finite Decimal
+    significant = list(digit_tuple)
+    while significant[-1] == 0:  # the amount is not zero, so a non-zero digit stops this
+        significant.pop()
         exponent += 1
     if -exponent > coin.decimals:
         raise ValueError(
-            f"too many decimal places: {coin.name} amounts have at most {coin.decimals}, "
-            f"and {_plain(digits, exponent)} has {-exponent}"
+            f"too many decimal places: {coin.name} amounts have at most {coin.decimals}, this one has {-exponent}"
         )
-    # Bound the size before computing a power of ten that could be astronomically large.
-    if len(str(digits)) + exponent + coin.decimals > len(str(MAX_UNITS)) or digits * 10 ** (
-        exponent + coin.decimals
-    ) > MAX_UNITS:
+    # Compare digit counts first so an amount like 1E+999999999 never builds a huge integer.
+    max_digits = len(str(MAX_UNITS))
+    if len(significant) + exponent + coin.decimals > max_digits:
+        raise ValueError(f"the amount is too large for a {coin.name} payment request")
+    digits = int("".join(map(str, significant)))
+    if digits * 10 ** (exponent + coin.decimals) > MAX_UNITS:
         raise ValueError(f"the amount is too large for a {coin.name} payment request")
     return digits, exponent
 

@@ -1,0 +1,38 @@
+# The README's two commands: `make run` and `make test`. Everything else is optional.
+PYTHON ?= python3
+VENV ?= .venv
+BIN = $(VENV)/bin
+
+.PHONY: run test bench lint clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Stamp files make re-runs fast and re-install when pyproject.toml changes.
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed-run
+
+## run: install, migrate the SQLite database in instance/, load demo data if empty, serve on :5000
+run: $(VENV)/.installed-run
+	$(BIN)/tracker init
+	$(BIN)/tracker demo --if-empty
+	$(BIN)/tracker serve
+
+## test: install with the dev extras and run the whole suite
+test: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## bench: progress-read and widget throughput benchmarks (writes bench/results/)
+bench: $(VENV)/.installed-dev
+	$(BIN)/python bench/progress.py
+	$(BIN)/python bench/widget.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache

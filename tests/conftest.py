@@ -1,0 +1,224 @@
+"""Shared fixtures: one clean, migrated database per test, on SQLite and (when given) PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
+
+from tracker import create_app, schema
+from tracker.audit import Actor
+from tracker.campaigns import CampaignInput, MilestoneInput, save_campaign
+from tracker.config import load_settings
+from tracker.db import make_engine, make_sessionmaker
+from tracker.ledger import record_donation
+from tracker.models import Base, Campaign, Donation, User
+from tracker.money import Money
+
+PG_URL = os.environ.get("TRACKER_TEST_DATABASE_URL", "")
+BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+PASSWORD = "correct horse battery staple"
+#: Hashed once for the whole run: scrypt is slow on purpose.
+PASSWORD_HASH = generate_password_hash(PASSWORD, method="scrypt")
+CLI = Actor.cli()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if PG_URL:
+        # In CI an unreachable PostgreSQL must fail the run, not skip half the suite.
+        engine = make_engine(PG_URL)
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception as exc:  # noqa: BLE001 - any failure to connect ends the run
+            raise pytest.UsageError(f"TRACKER_TEST_DATABASE_URL is set but PostgreSQL is unreachable: {exc}")
+        finally:
+            engine.dispose()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if PG_URL:
+        terminalreporter.write_line("database back-ends tested: SQLite and PostgreSQL")
+    else:
+        terminalreporter.write_line(
+            "PostgreSQL was not tested: set TRACKER_TEST_DATABASE_URL to run the suite on it too")
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated, empty database for this test session: a SQLite file or a PostgreSQL schema."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("db") / "tracker.db"
+        url = f"sqlite:///{path}"
+        engine = make_engine(url)
+        schema.upgrade(engine)
+        engine.dispose()
+        yield url
+        return
+    name = f"test_{_worker()}_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(PG_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{name}"'))
+    separator = "&" if "?" in PG_URL else "?"
+    url = f"{PG_URL}{separator}options=-csearch_path%3D{name}"
+    engine = make_engine(url)
+    schema.upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+def _clean(engine: Engine) -> None:
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables)
+                                    + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(text(f'DELETE FROM "{table}"'))
+
+
+@pytest.fixture()
+def clean_db(engine: Engine) -> Engine:
+    _clean(engine)
+    return engine
+
+
+@pytest.fixture()
+def session(clean_db: Engine) -> Iterator[Session]:
+    """A session on a clean database, for domain tests; the test commits when it needs to."""
+    factory = make_sessionmaker(clean_db)
+    with factory() as session:
+        yield session
+
+
+@pytest.fixture()
+def settings_factory(database_url: str, tmp_path: Path) -> Callable[..., Any]:
+    def build(**overrides: Any) -> Any:
+        values = {"environment": "testing", "instance_path": str(tmp_path / "instance"),
+                  "database.url": database_url, "security.secret_key": "test-secret-key-0123456789",
+                  "site.name": "Example News"}
+        values.update(overrides)
+        return load_settings(path=None, env={}, overrides=values)
+    return build
+
+
+@pytest.fixture()
+def app(clean_db: Engine, settings_factory: Callable[..., Any]) -> Iterator[Any]:
+    """An app on a clean database, CSRF off except in tests that turn it on."""
+    app = create_app(settings_factory())
+    app.config["WTF_CSRF_ENABLED"] = False
+    yield app
+    app.extensions["tracker_engine"].dispose()
+
+
+@pytest.fixture()
+def csrf_app(clean_db: Engine, settings_factory: Callable[..., Any]) -> Iterator[Any]:
+    """An app with CSRF protection on, as in production."""
+    app = create_app(settings_factory())
+    yield app
+    app.extensions["tracker_engine"].dispose()
+
+
+@pytest.fixture()
+def client(app: Any) -> Any:
+    return app.test_client()
+
+
+@pytest.fixture()
+def runner(app: Any) -> Any:
+    return app.test_cli_runner()
+
+
+@pytest.fixture()
+def app_session(app: Any) -> Iterator[Session]:
+    """A session bound to the app's engine, for setting up data in web tests."""
+    with app.extensions["tracker_db"]() as session:
+        yield session
+
+
+@pytest.fixture()
+def make_user(app_session: Session) -> Callable[..., User]:
+    def make(email: str = "admin@example.org", role: str = "admin", **extra: Any) -> User:
+        user = User(email=email, password_hash=PASSWORD_HASH, role=role, **extra)
+        app_session.add(user)
+        app_session.commit()
+        return user
+    return make
+
+
+class AuthActions:
+    """Sign in and out through the real login form."""
+
+    def __init__(self, client: Any, make_user: Callable[..., User]) -> None:
+        self._client, self._make_user = client, make_user
+
+    def login(self, email: str = "admin@example.org", role: str = "admin", create: bool = True) -> Any:
+        if create:
+            self._make_user(email=email, role=role)
+        return self._client.post("/admin/login", data={"email": email, "password": PASSWORD})
+
+    def logout(self) -> Any:
+        return self._client.post("/admin/logout")
+
+
+@pytest.fixture()
+def auth(client: Any, make_user: Callable[..., User]) -> AuthActions:
+    return AuthActions(client, make_user)
+
+
+def new_campaign(session: Session, slug: str = "demo", *, target: str = "5000", currency: str = "USD",
+                 period: str = "once", status: str = "active", tz: str = "UTC",
+                 milestones: tuple[tuple[str, str], ...] = (("2500", "Halfway"),), **extra: Any) -> Campaign:
+    """Create and commit a campaign through the domain function."""
+    data = CampaignInput(
+        slug=slug, title=extra.pop("title", slug.title()), target=Money.parse(target, currency),
+        period=period, timezone=tz, status=status,
+        milestones=[MilestoneInput(Money.parse(a, currency), label) for a, label in milestones], **extra)
+    campaign = save_campaign(session, data, actor=CLI)
+    session.commit()
+    return campaign
+
+
+def new_donation(session: Session, campaign: Campaign, amount: str = "10", currency: str | None = None,
+                 **extra: Any) -> Donation:
+    money = Money.parse(amount, currency or campaign.currency, allow_negative=extra.get("source") == "adjustment")
+    donation = record_donation(session, campaign, money, actor=CLI, **extra).donation
+    session.commit()
+    return donation
+
+
+@pytest.fixture()
+def make_campaign(session: Session) -> Callable[..., Campaign]:
+    return lambda *args, **kwargs: new_campaign(session, *args, **kwargs)
+
+
+@pytest.fixture()
+def make_donation(session: Session) -> Callable[..., Donation]:
+    return lambda *args, **kwargs: new_donation(session, *args, **kwargs)
+
+
+def at(text_: str) -> datetime:
+    """An aware UTC datetime from "2026-11-25 10:00"."""
+    return datetime.fromisoformat(text_).replace(tzinfo=timezone.utc)

@@ -1,0 +1,361 @@
+"""The `tracker` command: set up, migrate, manage data and serve. Each command is one transaction."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+from datetime import datetime, timezone
+from functools import update_wrapper
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+import click
+from . import schema
+from .audit import Actor
+from .config import ConfigError, Settings, find_config_file, load_settings
+from .db import make_engine, make_sessionmaker, session_scope
+from .errors import DomainError
+from .money import Money, MoneyError
+
+F = TypeVar("F", bound=Callable[..., Any])
+CLI_ACTOR = Actor.cli()
+
+
+class Context:
+    """Settings and database, built on first use so `--help` needs neither."""
+
+    def __init__(self, config_path: str | None) -> None:
+        self.config_path = Path(config_path) if config_path else None
+        self._settings: Settings | None = None
+        self._engine: Any = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            try:
+                self._settings = load_settings(self.config_path)
+            except ConfigError as exc:
+                fail(str(exc))
+        return self._settings  # type: ignore[return-value]
+
+    @property
+    def engine(self) -> Any:
+        if self._engine is None:
+            self._engine = make_engine(self.settings.database.url)
+        return self._engine
+
+    def session(self, *, write: bool = True) -> Any:
+        """A transaction for this command; refuses to run on an unmigrated database."""
+        if not schema.is_up_to_date(self.engine):
+            fail("the database is not migrated to the latest schema: run `tracker db upgrade`")
+        return session_scope(make_sessionmaker(self.engine), write=write)
+
+
+def fail(message: str, code: int = 1) -> None:
+    """Print one line to stderr and exit, without a traceback."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def domain_errors(func: F) -> F:
+    """Turn refused input into one clear line and exit status 1."""
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (DomainError, MoneyError) as exc:
+            fail(getattr(exc, "message", str(exc)))
+    return update_wrapper(wrapper, func)  # type: ignore[return-value]
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), envvar="TRACKER_CONFIG",
+              help="Config file (default: ./config.toml, else instance/config.toml).")
+@click.version_option(package_name="reader-support-tracker")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None) -> None:
+    """Reader-support tracker: donation goals, an exact ledger, support pages and widgets."""
+    ctx.obj = Context(config_path)
+
+
+@main.command()
+@click.option("--force", is_flag=True, help="Overwrite an existing instance/config.toml.")
+@pass_context
+def init(ctx: Context, force: bool) -> None:
+    """Create instance/ with a development config and secret, and migrate the database.
+
+    Safe to run again: an existing config is kept (unless --force) and migrations that
+    already ran are skipped.
+    """
+    target = Path("instance") / "config.toml"
+    existing = find_config_file()
+    if existing is None or (force and existing == target):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(DEVELOPMENT_CONFIG.format(secret=secrets.token_urlsafe(32)), encoding="utf-8")
+        target.chmod(0o600)
+        click.echo(f"wrote {target} (development settings, a new secret key)")
+        ctx.config_path = target
+    else:
+        click.echo(f"using {existing}")
+    schema.upgrade(ctx.engine)
+    click.echo(f"database ready at revision {schema.current_revision(ctx.engine)}")
+
+
+DEVELOPMENT_CONFIG = """\
+# Written by `tracker init` for development. See config.example.toml for every key.
+environment = "development"
+
+[site]
+name = "Example News"
+url = "http://127.0.0.1:5000"
+
+[security]
+secret_key = "{secret}"
+
+[database]
+url = "sqlite:///instance/tracker.db"
+"""
+
+
+@main.group()
+def db() -> None:
+    """Database schema: upgrade, current revision, consistency check."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+@pass_context
+def db_upgrade(ctx: Context, revision: str) -> None:
+    """Apply migrations up to REVISION (default: the latest)."""
+    schema.upgrade(ctx.engine, revision)
+    click.echo(f"database at revision {schema.current_revision(ctx.engine)}")
+
+
+@db.command("current")
+@pass_context
+def db_current(ctx: Context) -> None:
+    """Show the database's revision and the newest one available."""
+    click.echo(f"database: {schema.current_revision(ctx.engine) or 'empty'}; newest: {schema.head_revision()}")
+
+
+@db.command("check")
+@pass_context
+def db_check(ctx: Context) -> None:
+    """Check that the kept period totals agree with the ledger, campaign by campaign."""
+    from .campaigns import list_campaigns
+    from .ledger import verify_totals
+
+    with ctx.session(write=False) as session:
+        problems = [p for c in list_campaigns(session) for p in verify_totals(session, c)]
+    for problem in problems:
+        click.echo(problem)
+    if problems:
+        fail(f"{len(problems)} total(s) disagree with the ledger")
+    click.echo("every total agrees with the ledger")
+
+
+@db.command("revision")
+@click.option("-m", "--message", required=True, help="What the migration changes.")
+@pass_context
+def db_revision(ctx: Context, message: str) -> None:
+    """Write a new migration from model changes (for developers)."""
+    schema.revision(ctx.engine, message)
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@main.command("create-admin")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["owner", "admin", "viewer"]), default="owner", show_default=True,
+              help="What the account may do.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@pass_context
+@domain_errors
+def create_admin(ctx: Context, email: str, role: str, password_stdin: bool) -> None:
+    """Create an account that can sign in to /admin (the password is asked for, never an argument)."""
+    from .users import create_user
+
+    password = _read_password(password_stdin)
+    with ctx.session() as session:
+        user = create_user(session, email, password, role=role, actor=CLI_ACTOR)
+        click.echo(f"created {user.role} {user.email}")
+
+
+@main.command()
+@click.option("--if-empty", is_flag=True, help="Do nothing (successfully) when any campaign exists.")
+@pass_context
+@domain_errors
+def demo(ctx: Context, if_empty: bool) -> None:
+    """Load the demo campaign: 5,000 USD a month, 40 donations totalling 2,160 USD."""
+    from .demo import has_data, load_demo
+
+    with ctx.session() as session:
+        if has_data(session):
+            if if_empty:
+                click.echo("the database has data: demo not loaded")
+                return
+            fail("the database already has campaigns: demo data goes into an empty database")
+        campaign = load_demo(session)
+        click.echo(f"loaded campaign {campaign.slug!r} with its donations and payment methods")
+
+
+def _parse_when(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 time such as 2026-11-25T10:00+01:00")
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+@main.command("record-donation")
+@click.argument("campaign")
+@click.argument("amount")
+@click.argument("currency")
+@click.option("--external-id", help="Id in the source system; recording it twice adds one donation.")
+@click.option("--source", type=click.Choice(["manual", "import", "api"]), default="manual", show_default=True)
+@click.option("--pending", is_flag=True, help="Record as pending (not yet received).")
+@click.option("--received-at", help="When it arrived (ISO 8601; default now; UTC if no offset).")
+@click.option("--donor", help="Donor's name.")
+@click.option("--message", help="Donor's message.")
+@click.option("--public", is_flag=True, help="The donor agreed to appear on the donor wall.")
+@pass_context
+@domain_errors
+def record_donation_command(ctx: Context, campaign: str, amount: str, currency: str, external_id: str | None,
+                            source: str, pending: bool, received_at: str | None, donor: str | None,
+                            message: str | None, public: bool) -> None:
+    """Record AMOUNT CURRENCY for CAMPAIGN, e.g. `tracker record-donation demo 0.0015 BTC`."""
+    from .campaigns import get_campaign
+    from .ledger import record_donation
+
+    with ctx.session() as session:
+        target = get_campaign(session, campaign)
+        result = record_donation(
+            session, target, Money.parse(amount, currency), actor=CLI_ACTOR, source=source,
+            external_id=external_id, status="pending" if pending else "confirmed",
+            received_at=_parse_when(received_at), donor_name=donor, message=message, is_public=public)
+        d = result.donation
+        if not result.created:
+            click.echo(f"already recorded as donation {d.id}: nothing added")
+            return
+        shown = Money(d.goal_amount_minor, d.goal_currency)
+        rate = f" at {d.rate} {d.goal_currency}/{d.currency} ({d.rate_source})" if d.rate else ""
+        click.echo(f"recorded donation {d.id}: {Money(d.amount_minor, d.currency)} = {shown}{rate}")
+
+
+@main.command("rate")
+@click.argument("base")
+@click.argument("quote")
+@click.argument("rate")
+@click.option("--as-of", help="When the rate applied (ISO 8601; default now).")
+@click.option("--source", default="manual", show_default=True, help="Where the figure comes from.")
+@pass_context
+@domain_errors
+def rate_command(ctx: Context, base: str, quote: str, rate: str, as_of: str | None, source: str) -> None:
+    """Store an exchange rate: 1 BASE = RATE QUOTE, e.g. `tracker rate BTC USD 63250.12`."""
+    from .models import utcnow
+    from .rates import record_rate
+
+    with ctx.session() as session:
+        entry = record_rate(session, base, quote, rate, _parse_when(as_of) or utcnow(), source, CLI_ACTOR)
+        click.echo(f"stored 1 {entry.base} = {entry.rate} {entry.quote} as of {entry.as_of:%Y-%m-%d %H:%M} UTC")
+
+
+@main.command("export")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True,
+              help="json: a complete backup; csv: the donations.")
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-",
+              help="File to write (default: standard output).")
+@pass_context
+def export_command(ctx: Context, fmt: str, output: Any) -> None:
+    """Export the data; `tracker import` reads it back without duplicating anything."""
+    from .transfer import export_csv, export_json
+
+    with ctx.session(write=False) as session:
+        count = (export_json if fmt == "json" else export_csv)(session, output)
+    click.echo(f"exported {count} donation(s)", err=True)
+
+
+@main.command("import")
+@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
+@click.option("--format", "fmt", type=click.Choice(["auto", "json", "csv"]), default="auto", show_default=True)
+@pass_context
+@domain_errors
+def import_command(ctx: Context, file: Any, fmt: str) -> None:
+    """Import a JSON backup or a donations CSV. Rows already present are skipped.
+
+    All or nothing: if any row is refused, every problem is listed with its line and
+    nothing is saved.
+    """
+    from .transfer import import_json, import_rows, read_csv_rows
+
+    if fmt == "auto":
+        fmt = "json" if str(getattr(file, "name", "")).endswith(".json") else "csv"
+    with ctx.session() as session:
+        if fmt == "json":
+            try:
+                data = json.load(file)
+            except json.JSONDecodeError as exc:
+                fail(f"not valid JSON: {exc}")
+            total = len(data.get("donations", [])) if isinstance(data, dict) else 0
+            with click.progressbar(length=total, label="importing", file=sys.stderr) as bar:
+                report = import_json(session, data, actor=CLI_ACTOR, progress=bar.update)
+        else:
+            rows = list(read_csv_rows(file))
+            with click.progressbar(length=len(rows), label="importing", file=sys.stderr) as bar:
+                report = import_rows(session, rows, actor=CLI_ACTOR, progress=bar.update)
+        if not report.ok:
+            session.rollback()
+            for line, message in report.errors[:50]:
+                click.echo(f"line {line}: {message}", err=True)
+            fail(f"{len(report.errors)} row(s) refused: nothing was imported")
+        click.echo(f"imported {report.created} donation(s), skipped {report.skipped} already present")
+
+
+@main.command()
+@click.option("--host", help="Address to listen on (default from config: 127.0.0.1).")
+@click.option("--port", type=int, help="Port (default from config: 5000).")
+@click.option("--workers", type=int, help="gunicorn worker processes (default from config).")
+@click.option("--dev", is_flag=True, help="Use Flask's development server with the reloader instead of gunicorn.")
+@pass_context
+def serve(ctx: Context, host: str | None, port: int | None, workers: int | None, dev: bool) -> None:
+    """Serve the app (gunicorn; use a reverse proxy for TLS in production)."""
+    config = ctx.settings
+    if not schema.is_up_to_date(ctx.engine):
+        fail("the database is not migrated to the latest schema: run `tracker db upgrade` (or `tracker init`)")
+    ctx.engine.dispose()  # each worker opens its own connections
+    host, port = host or config.server.host, port or config.server.port
+    click.echo(f"serving {config.site.name} on http://{host}:{port}/ (Ctrl+C to stop)")
+    if dev:
+        from . import create_app
+
+        create_app(config).run(host=host, port=port, debug=config.is_development, use_reloader=True)
+        return
+    run_gunicorn(config, host, port, workers or config.server.workers)
+
+
+def run_gunicorn(config: Settings, host: str, port: int, workers: int) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    class TrackerServer(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("accesslog", "-")
+            self.cfg.set("forwarded_allow_ips", "127.0.0.1" if config.security.trusted_proxies else "")
+
+        def load(self) -> Any:
+            # Built in each worker after the fork, so no connection is shared between processes.
+            from . import create_app
+
+            return create_app(config)
+
+    TrackerServer().run()
