@@ -310,6 +310,13 @@ def test_bad_amounts_are_refused_with_a_reason(amount: str, message: str) -> Non
         payment_uri("BTC", BTC_ADDRESS, Decimal(amount))
 
 
+def test_amounts_with_thousands_of_digits_are_refused_cleanly() -> None:
+    with pytest.raises(ValueError, match="too many decimal places"):
+        format_amount(Decimal("1." + "0" * 5000 + "1"), "BTC")
+    with pytest.raises(ValueError, match="too large"):
+        format_amount(Decimal("1" * 5000), "BTC")
+
+
 def test_largest_amount_fits_a_signed_64_bit_integer() -> None:
     assert format_amount(Decimal("92233720368.54775807"), "BTC") == "92233720368.54775807"
 
