@@ -56,7 +56,7 @@ def _from_cashaddr(text: str, network: str) -> str:
             "this is a token-aware Bitcoin Cash address (z... or r...): give the wallet's regular q... or p... address"
         )
     # P2SH may carry a 20-byte hash or, since the 2023 upgrade, a 32-byte one; P2PKH only 20.
-    if address.kind == P2PKH and len(address.hash) == 20 or address.kind == P2SH and len(address.hash) in (20, 32):
+    if (address.kind, len(address.hash)) in ((P2PKH, 20), (P2SH, 20), (P2SH, 32)):
         return encode_address(expected.prefix, address.kind, address.hash)
     if address.kind in (P2PKH, P2SH):
         raise InvalidAddress("wrong length for a Bitcoin Cash address")
