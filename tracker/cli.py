@@ -359,3 +359,5 @@ def run_gunicorn(config: Settings, host: str, port: int, workers: int) -> None:
             return create_app(config)
 
     TrackerServer().run()
+if __name__ == "__main__":
+    main(prog_name="tracker")
