@@ -45,6 +45,12 @@ class Context:
             self._engine = make_engine(self.settings.database.url)
         return self._engine
 
+    def close(self) -> None:
+        """Close the command's database connections (pooled connections must not leak)."""
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
     def session(self, *, write: bool = True) -> Any:
         """A transaction for this command; refuses to run on an unmigrated database."""
         if not schema.is_up_to_date(self.engine):
@@ -79,6 +85,7 @@ pass_context = click.make_pass_decorator(Context)
 def main(ctx: click.Context, config_path: str | None) -> None:
     """Reader-support tracker: donation goals, an exact ledger, support pages and widgets."""
     ctx.obj = Context(config_path)
+    ctx.call_on_close(ctx.obj.close)
 
 
 @main.command()

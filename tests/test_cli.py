@@ -1,0 +1,174 @@
+"""The `tracker` command line: demo data, recording, admins, export and re-import."""
+
+import csv
+import io
+import json
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from conftest import _clean
+from tracker.cli import main
+from tracker.coins import validate_address
+from tracker.models import Campaign, Donation, ExchangeRate, PaymentMethod, User
+from tracker.money import Money
+from tracker.progress import campaign_progress
+
+
+@pytest.fixture()
+def cli(clean_db, database_url, tmp_path, monkeypatch):
+    """Run `tracker …` against the test database, from an empty working directory."""
+    config = tmp_path / "config.toml"
+    config.write_text(f'environment = "testing"\n[security]\nsecret_key = "cli-test-secret-0123456789"\n'
+                      f'[database]\nurl = "{database_url}"\n')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TRACKER_CONFIG", str(config))
+
+    def run(*args, input=None):
+        return CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
+    return run
+
+
+def test_demo_is_the_reference_page(cli, session):
+    result = cli("demo")
+    assert result.exit_code == 0, result.output
+    campaign = session.scalar(select(Campaign).where(Campaign.slug == "demo"))
+    assert (campaign.period, campaign.target_minor, campaign.currency) == ("monthly", 500000, "USD")
+    assert [(m.amount_minor, m.label.split(":")[0]) for m in campaign.milestones] == [(250000, "Halfway")]
+    progress = campaign_progress(session, campaign)
+    assert progress.raised == Money(216000, "USD")
+    assert progress.donors == 40
+    currencies = session.execute(select(Donation.currency, func.count()).group_by(Donation.currency)).all()
+    assert dict(currencies) == {"USD": 35, "BTC": 3, "BCH": 2}
+    assert all(d.rate is not None for d in session.scalars(select(Donation).where(Donation.currency != "USD")))
+    methods = {m.coin: m for m in session.scalars(select(PaymentMethod))}
+    assert validate_address("BTC", methods["BTC"].target) == methods["BTC"].target
+    assert validate_address("BCH", methods["BCH"].target) == methods["BCH"].target
+    assert methods["email"].target == "support@example.org"
+
+    again = cli("demo")
+    assert again.exit_code == 1 and "already has campaigns" in again.output
+    quiet = cli("demo", "--if-empty")
+    assert quiet.exit_code == 0 and "demo not loaded" in quiet.output
+    assert session.scalar(select(func.count()).select_from(Donation)) == 40
+
+
+def test_record_donation_converts_and_is_idempotent(cli, session):
+    cli("demo")
+    result = cli("record-donation", "demo", "0.0015", "BTC", "--external-id", "tx-9")
+    assert result.exit_code == 0
+    assert "0.00150000 BTC = 90.00 USD at 60000 USD/BTC" in result.output
+    again = cli("record-donation", "demo", "0.0015", "BTC", "--external-id", "tx-9")
+    assert "nothing added" in again.output
+    assert session.scalar(select(func.count()).select_from(Donation)) == 41
+
+
+@pytest.mark.parametrize("args, message", [
+    (("demo", "1e3", "USD"), "exponent notation is not accepted"),
+    (("demo", "12.345", "USD"), "USD has 2 decimal places"),
+    (("demo", "12,50", "USD"), "use a dot for decimals"),
+    (("demo", "5", "XMR"), "no XMR→USD exchange rate"),
+    (("nope", "5", "USD"), "there is no campaign 'nope'"),
+])
+def test_record_donation_refuses_bad_input_in_one_line(cli, session, args, message):
+    cli("demo")
+    result = cli("record-donation", *args)
+    assert result.exit_code == 1
+    assert result.output.strip() == f"error: {result.output.strip()[7:]}" and message in result.output
+    assert session.scalar(select(func.count()).select_from(Donation)) == 40
+
+
+def test_create_admin_reads_the_password_never_from_an_argument(cli, session):
+    result = cli("create-admin", "Owner@Example.org", "--password-stdin", input="a long enough password\n")
+    assert result.exit_code == 0 and "created owner owner@example.org" in result.output
+    assert session.scalar(select(User.role).where(User.email == "owner@example.org")) == "owner"
+    short = cli("create-admin", "b@example.org", "--password-stdin", input="short\n")
+    assert short.exit_code == 1 and "at least 12 characters" in short.output
+    prompted = cli("create-admin", "c@example.org", input="another long password\nanother long password\n")
+    assert prompted.exit_code == 0
+    assert "--password " not in cli("create-admin", "--help").output
+
+
+def test_json_export_restores_the_same_ledger_and_reimport_adds_nothing(cli, session, clean_db, tmp_path):
+    cli("demo")
+    cli("record-donation", "demo", "7", "USD", "--pending")
+    before = campaign_progress(session, session.scalar(select(Campaign)))
+    uids = set(session.scalars(select(Donation.uid)))
+    assert cli("export", "--format", "json", "-o", "backup.json").exit_code == 0
+    data = json.loads((tmp_path / "backup.json").read_text())
+    assert len(data["donations"]) == 41 and data["campaigns"][0]["target"] == "5000.00"
+
+    session.close()
+    _clean(clean_db)
+    result = cli("import", "backup.json")
+    assert result.exit_code == 0, result.output
+    assert "imported 41 donation(s), skipped 0" in result.output
+    campaign = session.scalar(select(Campaign))
+    after = campaign_progress(session, campaign)
+    assert (after.raised, after.pending, after.donors) == (before.raised, before.pending, before.donors)
+    assert set(session.scalars(select(Donation.uid))) == uids
+    assert session.scalar(select(func.count()).select_from(ExchangeRate)) == 2
+    assert session.scalar(select(func.count()).select_from(PaymentMethod)) == 3
+
+    again = cli("import", "backup.json")
+    assert "imported 0 donation(s), skipped 41" in again.output
+    assert cli("db", "check").exit_code == 0
+
+
+def test_csv_export_neutralises_formulas_and_reimports_them_exactly(cli, session, clean_db, tmp_path):
+    cli("demo")
+    names = ["=HYPERLINK(\"http://evil.example\")", "+1 fan", "-minus", "@handle", "'quoted"]
+    for index, name in enumerate(names):
+        assert cli("record-donation", "demo", "1", "USD", "--donor", name, "--external-id", f"n{index}").exit_code == 0
+    assert cli("export", "--format", "csv", "-o", "ledger.csv").exit_code == 0
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "ledger.csv").read_text())))
+    written = [row["donor_name"] for row in rows[-len(names):]]
+    assert all(cell.startswith("'") for cell in written)
+
+    session.close()
+    _clean(clean_db)
+    cli("demo")  # the campaign must exist for a donations CSV
+    session.execute(Donation.__table__.delete())
+    from tracker.models import PeriodTotal
+    session.execute(PeriodTotal.__table__.delete())
+    session.commit()
+    result = cli("import", "ledger.csv")
+    assert result.exit_code == 0, result.output
+    restored = session.scalars(select(Donation.donor_name).where(Donation.external_id.like("n%"))
+                               .order_by(Donation.external_id)).all()
+    assert restored == names
+    assert campaign_progress(session, session.scalar(select(Campaign))).raised == Money(216500, "USD")
+
+
+def test_an_import_with_a_bad_row_saves_nothing_and_names_the_line(cli, session, tmp_path):
+    cli("demo")
+    (tmp_path / "new.csv").write_text(
+        "campaign,amount,currency,received_at,external_id,source\n"
+        "demo,5.00,USD,2026-11-01T10:00:00+00:00,a1,csv\n"
+        "demo,1e3,USD,2026-11-01T10:00:00+00:00,a2,csv\n"
+        "demo,5.00,USD,yesterday,a3,csv\n"
+        "nope,5.00,USD,2026-11-01T10:00:00+00:00,a4,csv\n")
+    result = cli("import", "new.csv")
+    assert result.exit_code == 1
+    assert "line 3: exponent notation" in result.output
+    assert "line 4: received_at 'yesterday' is not an ISO 8601 time" in result.output
+    assert "line 5: no campaign 'nope'" in result.output
+    assert "nothing was imported" in result.output
+    assert session.scalar(select(func.count()).select_from(Donation)) == 40
+
+
+def test_every_command_has_help(cli):
+    for command in ("init", "db", "create-admin", "demo", "record-donation", "rate", "export", "import", "serve"):
+        result = cli(command, "--help")
+        assert result.exit_code == 0
+        assert len(result.output.splitlines()) >= 4
+
+
+def test_cells_are_neutralised_and_restored_one_for_one():
+    from tracker.transfer import neutralise_cell, restore_cell
+
+    for text in ("=1+1", "+1", "-x", "@x", "\tx", "\rx", "'x", "''x", "plain", "-5.00", ""):
+        cell = neutralise_cell(text)
+        assert not cell.startswith(("=", "+", "@", "\t", "\r")) and not (cell.startswith("-") and cell != "-5.00")
+        assert restore_cell(cell) == text
