@@ -1,15 +1,23 @@
-"""Reader-facing pages: the support page and campaign pages."""
+"""Reader-facing pages: the support page, campaign pages and QR images of payment addresses.
+
+Nothing here touches the session or a CSRF token, so public responses never set a cookie
+and can be cached by anyone in between.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from ..campaigns import list_campaigns
-from ..progress import campaign_progress
-from ..web import db
+from ..campaigns import get_campaign, list_campaigns
+from ..support import campaign_url, oembed_discovery_url, parse_page, qr_payment_uri, render_qr, support_page
+from ..web import db, settings
 
 bp = Blueprint("public", __name__)
+
+#: Seconds a browser or cache may keep a QR image; the page links each address's QR by a
+#: version of its content, so a changed address is fetched afresh at once.
+QR_MAX_AGE = 3600
 
 
 @bp.get("/")
@@ -20,8 +28,43 @@ def index() -> Response:
 
 @bp.get("/support")
 def support() -> str:
-    """Active campaigns with their progress."""
+    """Active campaigns with their progress, the ways to give, amount presets and the donor wall."""
+    page = parse_page(request.args.get("page"))
     session = db()
-    campaigns = list_campaigns(session, statuses=("active",))
-    progress = {c.id: campaign_progress(session, c) for c in campaigns}
-    return render_template("public/support.html", campaigns=campaigns, progress=progress)
+    view = support_page(session, list_campaigns(session, statuses=("active",)),
+                        presets=settings().site.amount_presets, page=page)
+    return render_template("public/support.html", view=view)
+
+
+@bp.get("/c/<slug>")
+def campaign(slug: str) -> str:
+    """One campaign (active or archived) with the same parts as the support page."""
+    page = parse_page(request.args.get("page"))
+    session = db()
+    found = get_campaign(session, slug, public=True)
+    view = support_page(session, [found], presets=settings().site.amount_presets, page=page)
+    site_url = settings().site.url
+    return render_template("public/campaign.html", view=view, campaign=found,
+                           canonical_url=campaign_url(site_url, found.slug),
+                           oembed_url=oembed_discovery_url(site_url, found.slug))
+
+
+@bp.get("/qr/<int:method_id>.svg")
+def qr_svg(method_id: int) -> Response:
+    """The QR code of a stored address's payment URI (with `?amount=` in the coin's units), as SVG."""
+    return _qr_response(method_id, "svg")
+
+
+@bp.get("/qr/<int:method_id>.png")
+def qr_png(method_id: int) -> Response:
+    """The same QR code as a PNG, for places that cannot show SVG."""
+    return _qr_response(method_id, "png")
+
+
+def _qr_response(method_id: int, fmt: str) -> Response:
+    image = render_qr(qr_payment_uri(db(), method_id, request.args.get("amount")), fmt)
+    response = Response(image.body, mimetype=image.mimetype)
+    response.set_etag(image.etag)
+    response.cache_control.public = True
+    response.cache_control.max_age = QR_MAX_AGE
+    return response.make_conditional(request)

@@ -1,0 +1,190 @@
+"""The support page and campaign pages, as a reader sees them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from public_helpers import CLI, add_method, demo, page_text, parse_html  # noqa: F401 - fixtures
+from tracker.campaigns import set_status
+from tracker.coins import payment_uri
+from tracker.demo import DEMO_BCH_ADDRESS, DEMO_BTC_ADDRESS
+from tracker.models import utcnow
+from tracker.payments import PaymentMethodInput, save_payment_method
+from tracker.rates import record_rate
+
+
+def test_support_page_shows_the_goal_like_the_reference_page(client, demo):
+    response = client.get("/support")
+    assert response.status_code == 200
+    page, text = parse_html(response.data), page_text(response.data)
+    assert page.find("h1")[0].text == "Support Example News"
+    assert "Your support keeps our reporting independent and free to read." in text
+    (bar,) = page.find(role="progressbar")
+    assert (bar.attrs["aria-valuemin"], bar.attrs["aria-valuenow"], bar.attrs["aria-valuemax"]) == (
+        "0", "2160.00", "5000.00")
+    assert "$2,160 raised of $5,000" in text
+    assert page.find("rect", class_="progress-fill")[0].attrs["width"] == "43.2%"
+    assert page.find("line", class_="progress-tick")[0].attrs["x1"] == "50%"
+    ticks = " ".join(page.find("ol", class_="progress-ticks")[0].text.split())
+    assert ticks == "$0 $2,500 Halfway: hosting and tools are paid $5,000"
+    assert "days left" in text
+
+
+def test_each_address_is_shown_exactly_with_qr_copy_and_wallet_link(client, demo):
+    page = parse_html(client.get("/support").data)
+    for method in (demo.btc, demo.bch):
+        code = page.by_id(f"address-{method.id}")
+        assert code.tag == "code" and code.text == method.target  # the copied text is exact
+        (img,) = [e for e in page.find("img") if e.attrs["src"].startswith(f"/qr/{method.id}.svg?v=")]
+        assert method.target in img.attrs["alt"]
+        (button,) = page.find("button", data_copy_target=f"address-{method.id}")
+        assert "hidden" in button.attrs  # shown by support.js only: without JS it would do nothing
+        uri = payment_uri(method.coin, method.target, label=method.label)
+        assert page.find("a", href=uri)[0].text == "Open in wallet"
+    assert page.find("a", href="mailto:support@example.org")
+    assert page.find("script", src="/static/js/support.js")
+
+
+def test_presets_show_the_coin_amount_and_the_rates_age(client, demo):
+    response = client.get("/support")
+    page, text = parse_html(response.data), page_text(response.data)
+    assert "$10 ≈ 0.00016667 BTC" in text
+    assert "$10 ≈ 0.025 BCH" in text
+    assert "Approximate, at 1 BTC = 60,000 USD" in text
+    assert "rate from" in text and "ago" in text
+    uri = payment_uri("BTC", DEMO_BTC_ADDRESS, Decimal("0.00016667"), label="Bitcoin")
+    assert " ".join(page.find("a", href=uri)[0].text.split()) == "$10 ≈ 0.00016667 BTC"
+    assert [a for a in page.find("a", class_="preset-qr") if "amount=0.00016667" in a.attrs["href"]]
+
+
+def test_no_rate_means_no_presets_for_that_coin(client, session, add_method, make_campaign):
+    make_campaign()
+    add_method(label="Bitcoin")
+    record_rate(session, "BCH", "USD", "400", utcnow() - timedelta(days=1), "desk", CLI)
+    add_method("BCH", DEMO_BCH_ADDRESS, label="Bitcoin Cash")
+    text = page_text(client.get("/support").data)
+    assert "≈ 0.025 BCH" in text
+    assert "BTC" not in text.split("Bitcoin Cash")[0].split("Ways to give")[1]  # no BTC preset, no error
+
+
+def test_donor_wall_escapes_what_donors_typed_newest_first(client, session, demo, make_donation):
+    make_donation(demo.campaign, "5", donor_name="<script>alert(1)</script>",
+                 message='<img src=x onerror="alert(2)">', is_public=True)
+    response = client.get("/support")
+    assert b"<script>alert(1)" not in response.data
+    assert b"<img src=x" not in response.data
+    assert b"&lt;script&gt;alert(1)&lt;/script&gt;" in response.data
+    names = [" ".join(e.text.split()[:2]) for e in parse_html(response.data).find("p", class_="donor-name")]
+    assert names[0].startswith("<script>alert(1)</script>")
+    assert names[1].startswith("Satoshi fan") and names[-1].startswith("Anna K.")
+    assert b"For the climate desk &lt;3" in response.data
+
+
+def test_donor_wall_pages(client, session, make_campaign, make_donation):
+    campaign = make_campaign()
+    start = utcnow() - timedelta(days=2)
+    for index in range(25):
+        make_donation(campaign, "1", donor_name=f"Donor {index:02d}", is_public=True,
+                     received_at=start + timedelta(minutes=index))
+    first = parse_html(client.get("/support").data)
+    assert len(first.find("li", class_="donor")) == 20
+    (older,) = first.find("a", rel="next")
+    assert older.attrs["href"] == "/support?page=2#donors"
+    second = client.get("/support?page=2")
+    names = [e.text.split("\n")[0].strip() for e in parse_html(second.data).find("p", class_="donor-name")]
+    assert names == [f"Donor {i:02d}" for i in range(4, -1, -1)]
+    assert "Page 2 of 2" in page_text(second.data)
+    assert client.get("/support?page=50").data == second.data  # past the end: the last page
+    bad = client.get("/support?page=abc")
+    assert bad.status_code == 400
+    assert "the page number must be a whole number from 1" in page_text(bad.data)
+
+
+def test_pending_gifts_are_shown_apart(client, session, make_campaign, make_donation):
+    campaign = make_campaign(target="1000")
+    make_donation(campaign, "200")
+    make_donation(campaign, "100", status="pending")
+    response = client.get("/support")
+    text = page_text(response.data)
+    assert "$200 raised of $1,000" in text
+    assert "$100 more is pending (1 gift not yet confirmed)" in text
+    pending = parse_html(response.data).find("rect", class_="progress-pending")[0]
+    assert (pending.attrs["x"], pending.attrs["width"]) == ("20%", "10%")
+
+
+def test_support_page_with_an_empty_database(client):
+    response = client.get("/support")
+    assert response.status_code == 200
+    text = page_text(response.data)
+    assert "There is no active campaign right now." in text
+    assert "No ways to give have been set up yet." in text
+    assert "No supporters have chosen to appear here yet." in text
+    assert not parse_html(response.data).find("img")
+
+
+def test_only_active_campaigns_and_methods_are_listed(client, session, add_method, make_campaign):
+    make_campaign("live", title="Live goal")
+    make_campaign("sketch", title="Draft goal", status="draft")
+    add_method(label="Old wallet", active=False)
+    add_method("BCH", DEMO_BCH_ADDRESS, label="Bitcoin Cash")
+    add_method("liberapay", "https://liberapay.example/news", kind="link", label="Liberapay")
+    response = client.get("/support")
+    text = page_text(response.data)
+    assert "Live goal" in text and "Draft goal" not in text
+    assert "Old wallet" not in text and DEMO_BTC_ADDRESS not in response.data.decode()
+    assert parse_html(response.data).find("a", href="https://liberapay.example/news")[0].text == "Liberapay"
+
+
+def test_campaign_page_has_the_same_parts_and_oembed_discovery(client, demo):
+    response = client.get("/c/demo")
+    assert response.status_code == 200
+    page, text = parse_html(response.data), page_text(response.data)
+    assert page.find("h1")[0].text == "Keep our reporting independent"
+    assert "$2,160 raised of $5,000" in text
+    assert page.by_id(f"address-{demo.btc.id}").text == demo.btc.target
+    assert "Satoshi fan" in text
+    (oembed,) = page.find("link", rel="alternate")
+    assert oembed.attrs["type"] == "application/json+oembed"
+    assert oembed.attrs["href"] == ("http://127.0.0.1:5000/oembed?url=http%3A%2F%2F127.0.0.1%3A5000%2Fc%2Fdemo"
+                                    "&format=json")
+    assert page.find("link", rel="canonical")[0].attrs["href"] == "http://127.0.0.1:5000/c/demo"
+
+
+def test_campaign_page_shows_only_its_own_donors(client, session, demo, make_campaign, make_donation):
+    other = make_campaign("other", title="Other goal")
+    make_donation(other, "5", donor_name="Only here", is_public=True)
+    assert "Only here" in page_text(client.get("/c/other").data)
+    assert "Only here" not in page_text(client.get("/c/demo").data)
+    assert "Only here" in page_text(client.get("/support").data)  # every active campaign's donors
+    set_status(session, other, "archived", actor=CLI)
+    session.commit()
+    assert "Only here" not in page_text(client.get("/support").data)
+    assert "Only here" in page_text(client.get("/c/other").data)
+
+
+def test_archived_campaign_page_says_it_ended_and_drafts_are_not_found(client, session, make_campaign):
+    ended = make_campaign("ended", title="Last year's drive")
+    set_status(session, ended, "archived", actor=CLI)
+    session.commit()
+    make_campaign("secret", status="draft")
+    response = client.get("/c/ended")
+    assert response.status_code == 200
+    assert "This campaign has ended." in page_text(response.data)
+    for slug in ("secret", "no-such-goal"):
+        missing = client.get(f"/c/{slug}")
+        assert missing.status_code == 404
+        assert "Not found" in page_text(missing.data)
+
+
+def test_changing_an_address_changes_the_qr_image_url(client, session, demo):
+    before = client.get("/support").data.decode()
+    save_payment_method(session, PaymentMethodInput(
+        kind="address", coin="BTC", target="bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", label="Bitcoin"),
+        actor=CLI, method=session.get(type(demo.btc), demo.btc.id))
+    session.commit()
+    after = client.get("/support").data.decode()
+    src = [e.attrs["src"] for e in parse_html(before).find("img") if e.attrs["src"].startswith(f"/qr/{demo.btc.id}.")]
+    src_after = [e.attrs["src"] for e in parse_html(after).find("img")
+                 if e.attrs["src"].startswith(f"/qr/{demo.btc.id}.")]
+    assert src != src_after  # a cached image of the old address is never reused

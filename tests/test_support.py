@@ -1,0 +1,272 @@
+"""The support page's domain functions: presets at stored rates, the donor wall, the bar, QR payloads."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+
+from tracker.audit import Actor
+from tracker.coins import payment_uri
+from tracker.demo import DEMO_BCH_ADDRESS, DEMO_BTC_ADDRESS
+from tracker.errors import NotFound
+from tracker.ledger import refund_donation
+from tracker.money import Money
+from tracker.payments import PaymentMethodInput, save_payment_method
+from tracker.progress import campaign_progress
+from tracker.rates import record_rate
+from tracker.support import (
+    DONORS_PER_PAGE,
+    InvalidQuery,
+    address_groups,
+    bar_geometry,
+    coin_amount,
+    donor_wall,
+    latest_coin_rate,
+    oembed_discovery_url,
+    parse_page,
+    payment_options,
+    qr_payment_uri,
+    support_page,
+)
+
+CLI = Actor.cli()
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+ETH_ADDRESS = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
+
+
+def add_method(session, kind="address", coin="BTC", target=DEMO_BTC_ADDRESS, label="Bitcoin", active=True):
+    method = save_payment_method(session, PaymentMethodInput(
+        kind=kind, coin=coin, target=target, label=label, active=active), actor=CLI)
+    session.commit()
+    return method
+
+
+def add_rate(session, base="BTC", quote="USD", rate="60000", as_of=None, source="test desk"):
+    record_rate(session, base, quote, rate, as_of or NOW - timedelta(days=3), source, CLI)
+    session.commit()
+
+
+# --- reading the address ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("address", [DEMO_BTC_ADDRESS, DEMO_BCH_ADDRESS, ETH_ADDRESS])
+def test_address_groups_join_back_to_the_exact_address(address):
+    groups = address_groups(address)
+    assert "".join(groups) == address
+    assert all(len(group) <= 4 for group in groups if not group.endswith(":"))
+
+
+def test_address_groups_keep_the_cashaddr_prefix_whole():
+    assert address_groups(DEMO_BCH_ADDRESS)[:2] == ("bitcoincash:", "qpm2")
+
+
+# --- page numbers ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, page", [(None, 1), ("1", 1), ("3", 3), (" 2 ", 2)])
+def test_parse_page_accepts_page_numbers(text, page):
+    assert parse_page(text) == page
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "x", "1.5", "", "\u0663", "1" * 10, "1e3"])
+def test_parse_page_refuses_anything_else_with_a_400(text):
+    with pytest.raises(InvalidQuery) as caught:
+        parse_page(text)
+    assert caught.value.status == 400
+    assert "page number" in caught.value.message
+
+
+# --- rates and presets -------------------------------------------------------------------------
+
+
+def test_no_stored_rate_means_no_rate(session):
+    assert latest_coin_rate(session, "BTC", "USD", NOW) is None
+
+
+def test_the_newest_rate_at_the_time_wins_in_either_direction(session):
+    add_rate(session, "BTC", "USD", "50000", NOW - timedelta(days=10))
+    add_rate(session, "USD", "BTC", "0.00002", NOW - timedelta(days=2))  # 1 BTC = 50,000 USD too
+    add_rate(session, "BTC", "USD", "90000", NOW + timedelta(days=1))  # not yet known at NOW
+    rate = latest_coin_rate(session, "BTC", "USD", NOW)
+    assert rate is not None
+    assert rate.per_coin == Decimal(50000)
+    assert rate.as_of == NOW - timedelta(days=2)
+    add_rate(session, "BTC", "USD", "60000", NOW - timedelta(hours=1))
+    assert latest_coin_rate(session, "BTC", "USD", NOW).per_coin == Decimal(60000)
+
+
+def test_coin_amount_rounds_to_the_coins_places(session):
+    add_rate(session)
+    rate = latest_coin_rate(session, "BTC", "USD", NOW)
+    # 10 / 60,000 = 0.000166666…: eight places, half-even.
+    assert coin_amount(Money.parse("10", "USD"), rate) == Money(16667, "BTC")
+    assert coin_amount(Money.parse("0.01", "USD"), rate) == Money(17, "BTC")
+
+
+def test_an_amount_too_small_for_the_coin_has_no_preset(session):
+    add_rate(session, rate="90000000000")
+    assert coin_amount(Money.parse("0.01", "USD"), latest_coin_rate(session, "BTC", "USD", NOW)) is None
+
+
+def test_presets_convert_at_the_latest_rate_and_link_the_exact_uri(session):
+    add_rate(session)
+    method = add_method(session)
+    (option,) = payment_options(session, presets=("10", "25"), currency="USD", now=NOW)
+    assert [p.coin_amount.plain() for p in option.presets] == ["0.00016667", "0.00041667"]
+    first = option.presets[0]
+    assert first.amount == Money.parse("10", "USD")
+    assert first.amount_text == "0.00016667"
+    assert first.payment_uri == payment_uri("BTC", method.target, Decimal("0.00016667"), label="Bitcoin")
+    assert first.rate_age == timedelta(days=3)
+    assert first.rate.source == "test desk"
+    assert option.payment_uri == payment_uri("BTC", method.target, label="Bitcoin")
+
+
+def test_ether_presets_use_its_nine_stored_places(session):
+    add_rate(session, "ETH", "USD", "3000")
+    add_method(session, coin="ETH", target=ETH_ADDRESS, label="Ether")
+    (option,) = payment_options(session, presets=("10",), currency="USD", now=NOW)
+    assert option.presets[0].amount_text == "0.003333333"
+
+
+def test_a_coin_without_a_rate_is_listed_without_presets(session):
+    add_rate(session)
+    add_method(session)
+    add_method(session, coin="BCH", target=DEMO_BCH_ADDRESS, label="Bitcoin Cash")
+    btc, bch = payment_options(session, presets=("10",), currency="USD", now=NOW)
+    assert len(btc.presets) == 1
+    assert bch.presets == ()
+    assert bch.payment_uri.startswith("bitcoincash:qpm2")
+
+
+def test_presets_that_are_not_amounts_in_the_goal_currency_are_left_out(session):
+    add_rate(session, "BTC", "JPY", "9000000")
+    add_method(session)
+    (option,) = payment_options(session, presets=("abc", "10.5", "1000"), currency="JPY", now=NOW)
+    assert [p.amount for p in option.presets] == [Money.parse("1000", "JPY")]
+
+
+def test_options_are_the_active_methods_in_order(session):
+    add_method(session)
+    add_method(session, coin="BCH", target=DEMO_BCH_ADDRESS, label="Bitcoin Cash", active=False)
+    add_method(session, kind="email", coin="email", target="give@example.org", label="Write to us")
+    add_method(session, kind="link", coin="liberapay", target="https://liberapay.example/news", label="Liberapay")
+    options = payment_options(session, now=NOW)
+    assert [o.method.kind for o in options] == ["address", "email", "link"]
+    assert options[1].payment_uri is None and options[1].presets == ()
+
+
+# --- donor wall ----------------------------------------------------------------------------------
+
+
+def test_the_donor_wall_shows_public_confirmed_donors_newest_first(session, make_campaign, make_donation):
+    campaign = make_campaign()
+    other = make_campaign("other")
+    make_donation(campaign, "5", donor_name="Old", is_public=True, received_at=NOW - timedelta(days=2))
+    make_donation(campaign, "5", donor_name="New", message="<b>hi</b>", is_public=True,
+                 received_at=NOW - timedelta(days=1))
+    make_donation(campaign, "5", donor_name="Private", is_public=False)
+    make_donation(campaign, "5", donor_name="Pending", is_public=True, status="pending")
+    refunded = make_donation(campaign, "5", donor_name="Refunded", is_public=True)
+    refund_donation(session, refunded, actor=CLI, reason="asked for it back")
+    session.commit()
+    make_donation(campaign, "5", is_public=True)  # public, but nothing to show
+    make_donation(other, "5", donor_name="Elsewhere", is_public=True)
+    wall = donor_wall(session, [campaign.id])
+    assert [e.name for e in wall.entries] == ["New", "Old"]
+    assert wall.entries[0].message == "<b>hi</b>"  # kept as typed: the template escapes it
+    assert (wall.total, wall.pages, wall.newer_page, wall.older_page) == (2, 1, None, None)
+
+
+def test_the_donor_wall_pages_by_twenty_and_clamps_past_the_end(session, make_campaign, make_donation):
+    campaign = make_campaign()
+    for index in range(45):
+        make_donation(campaign, "1", donor_name=f"Donor {index:02d}", is_public=True,
+                     received_at=NOW - timedelta(hours=100 - index))
+    first, last = donor_wall(session, [campaign.id], 1), donor_wall(session, [campaign.id], 3)
+    assert DONORS_PER_PAGE == 20
+    assert first.entries[0].name == "Donor 44" and len(first.entries) == 20
+    assert (first.pages, first.older_page) == (3, 2)
+    assert [e.name for e in last.entries] == [f"Donor {i:02d}" for i in range(4, -1, -1)]
+    assert donor_wall(session, [campaign.id], 99).entries == last.entries
+
+
+def test_the_donor_wall_of_no_campaign_is_empty(session):
+    assert donor_wall(session, []).entries == ()
+
+
+# --- the bar -------------------------------------------------------------------------------------
+
+
+def test_the_bar_matches_the_reference_page(session, make_campaign, make_donation):
+    campaign = make_campaign(target="5000", milestones=(("2500", "Halfway"), ("9000", "Beyond")))
+    make_donation(campaign, "2160")
+    make_donation(campaign, "100", status="pending")
+    bar = bar_geometry(campaign_progress(session, campaign))
+    assert (bar.filled, bar.pending) == (Decimal("43.2"), Decimal("2"))
+    assert [tick.at for tick in bar.ticks] == [Decimal(50)]  # a milestone past the goal has no tick
+    assert (bar.value_now, bar.value_max) == (Decimal(2160), Decimal(5000))
+
+
+def test_the_bar_stays_within_its_track(session, make_campaign, make_donation):
+    campaign = make_campaign(target="100", milestones=())
+    make_donation(campaign, "150")
+    make_donation(campaign, "50", status="pending")
+    bar = bar_geometry(campaign_progress(session, campaign))
+    assert (bar.filled, bar.pending, bar.value_now) == (Decimal(100), Decimal(0), Decimal(100))
+    below = make_campaign("below", target="100", milestones=())
+    make_donation(below, "-20", source="adjustment", reason="test")
+    bar = bar_geometry(campaign_progress(session, below))
+    assert (bar.filled, bar.value_now) == (Decimal(0), Decimal(0))
+
+
+def test_support_page_with_an_empty_database(session):
+    page = support_page(session, [], presets=("10",), now=NOW)
+    assert (page.cards, page.options, page.donors.entries, page.preset_currency) == ((), (), (), None)
+
+
+# --- QR payloads ---------------------------------------------------------------------------------
+
+
+def test_qr_payload_is_the_stored_address_uri_with_the_amount(session):
+    method = add_method(session, label="Café du coin")
+    assert qr_payment_uri(session, method.id) == payment_uri("BTC", DEMO_BTC_ADDRESS, label="Café du coin")
+    assert qr_payment_uri(session, method.id, "0.0001") == (
+        f"bitcoin:{DEMO_BTC_ADDRESS}?amount=0.0001&label=Caf%C3%A9%20du%20coin")
+
+
+@pytest.mark.parametrize("amount, reason", [
+    ("abc", "is not an amount"),
+    ("-1", "must be positive"),
+    ("0", "more than zero"),
+    ("100000001", "too large"),
+    ("9" * 40, "too large"),
+    ("0.000000001", "8 decimal places"),
+    ("1e-4", "exponent notation"),
+    ("NaN", "not a number"),
+    ("", "enter an amount"),
+    ("1" * 100, "too long"),
+])
+def test_qr_payload_refuses_bad_amounts_with_a_reason(session, amount, reason):
+    method = add_method(session)
+    with pytest.raises(InvalidQuery) as caught:
+        qr_payment_uri(session, method.id, amount)
+    assert caught.value.status == 400
+    assert reason in caught.value.message
+    assert "Bitcoin amount" in caught.value.message
+
+
+def test_qr_payloads_exist_only_for_active_stored_addresses(session):
+    inactive = add_method(session, active=False)
+    email = add_method(session, kind="email", coin="email", target="give@example.org")
+    for method_id in (inactive.id, email.id, 12345, 0, 2**31, 10**30):
+        with pytest.raises(NotFound):
+            qr_payment_uri(session, method_id)
+
+
+def test_oembed_discovery_url_points_at_the_campaign_page():
+    assert oembed_discovery_url("https://news.example/support/", "spring-drive") == (
+        "https://news.example/support/oembed?url=https%3A%2F%2Fnews.example%2Fsupport%2Fc%2Fspring-drive"
+        "&format=json")
