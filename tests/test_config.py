@@ -104,3 +104,30 @@ def test_the_command_line_prints_one_line_without_a_traceback(tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip() == f"error: {path}: database.url: not a database URL: 'nonsense'"
     assert "Traceback" not in result.stderr
+
+
+def test_config_example_documents_every_key(tmp_path):
+    """config.example.toml parses, and has every setting with a comment above it."""
+    import dataclasses
+    import tomllib
+
+    example = ROOT / "config.example.toml"
+    settings = load_settings(example, env={"TRACKER_SECRET_KEY": "x" * 20})
+    assert settings.site.name == "Example News"
+    data = tomllib.loads(example.read_text())
+    lines = example.read_text().splitlines()
+
+    def keys(cls, table, prefix=""):
+        for f in dataclasses.fields(cls):
+            if f.name == "source":
+                continue
+            if dataclasses.is_dataclass(f.type) or f.name in table and isinstance(table[f.name], dict):
+                yield from keys(type(getattr(Settings(), f.name)), table.get(f.name, {}), prefix + f.name + ".")
+            else:
+                yield prefix + f.name, f.name in table
+
+    for dotted, present in keys(Settings, data):
+        assert present, f"{dotted} is missing from config.example.toml"
+        name = dotted.rsplit(".", 1)[-1]
+        index = next(i for i, line in enumerate(lines) if line.startswith(f"{name} ="))
+        assert lines[index - 1].startswith("#") or lines[index - 2].startswith("#"), f"{dotted} has no comment"
