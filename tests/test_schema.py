@@ -33,23 +33,18 @@ def test_the_database_itself_refuses_what_must_never_be(clean_db, sql):
             connection.execute(text(sql))
 
 
-def test_a_negative_donation_is_refused_by_the_database(session, make_campaign):
+@pytest.mark.parametrize("amount, currency, goal", [
+    (-100, "USD", -100),  # a negative donation (only adjustments may be negative)
+    (0, "USD", 0),        # a zero donation
+    (100, "BTC", 100),    # a converted amount without the rate that explains it
+])
+def test_the_database_refuses_a_donation_that_must_never_be(session, make_campaign, amount, currency, goal):
     campaign = make_campaign()
     with pytest.raises(IntegrityError):
         session.execute(text(
             "INSERT INTO donation (uid, campaign_id, amount_minor, currency, goal_amount_minor, goal_currency,"
             " source, status, is_public, reason, received_at, period_start, recorded_at, updated_at) VALUES"
-            " ('u1', :c, -100, 'USD', -100, 'USD', 'manual', 'confirmed', false, '', CURRENT_TIMESTAMP,"
-            " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"), {"c": campaign.id})
-    session.rollback()
-
-
-def test_a_foreign_currency_donation_without_its_rate_is_refused_by_the_database(session, make_campaign):
-    campaign = make_campaign()
-    with pytest.raises(IntegrityError):
-        session.execute(text(
-            "INSERT INTO donation (uid, campaign_id, amount_minor, currency, goal_amount_minor, goal_currency,"
-            " source, status, is_public, reason, received_at, period_start, recorded_at, updated_at) VALUES"
-            " ('u2', :c, 100, 'BTC', 100, 'USD', 'manual', 'confirmed', false, '', CURRENT_TIMESTAMP,"
-            " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"), {"c": campaign.id})
+            " ('u1', :c, :amount, :currency, :goal, 'USD', 'manual', 'confirmed', false, '', CURRENT_TIMESTAMP,"
+            " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"),
+            {"c": campaign.id, "amount": amount, "currency": currency, "goal": goal})
     session.rollback()
