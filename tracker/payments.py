@@ -55,6 +55,17 @@ def _canonical_target(data: PaymentMethodInput) -> tuple[str, str]:
     raise InvalidInput(f"the kind is one of {', '.join(KINDS)}", field="kind")
 
 
+def new_target_of(data: PaymentMethodInput, method: PaymentMethod | None) -> str | None:
+    """The validated target readers would newly see if `data` were saved, or None if unchanged.
+
+    The admin pages ask for re-authentication whenever this is not None.
+    """
+    coin, target = _canonical_target(data)
+    if method is not None and (method.coin, method.network, method.target) == (coin, data.network, target):
+        return None
+    return target
+
+
 def get_payment_method(session: Session, method_id: int, *, active_only: bool = False) -> PaymentMethod:
     method = session.get(PaymentMethod, method_id)
     if method is None or (active_only and not method.active):

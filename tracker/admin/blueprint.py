@@ -1,4 +1,4 @@
-"""The back office: sign-in, campaigns, donations, payment methods, rates, users, audit."""
+"""The admin blueprint object, shared by the view modules."""
 
 from __future__ import annotations
 
