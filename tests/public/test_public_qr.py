@@ -1,0 +1,100 @@
+"""QR images: served only for stored, active addresses; a real decoder reads back the exact payment URI."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from decimal import Decimal
+
+import pytest
+import zxingcpp
+from PIL import Image
+
+from public_helpers import add_method, demo, mainnet_addresses, page_text  # noqa: F401 - fixtures
+from tracker.coins import COINS, payment_uri
+from tracker.qr import qr_svg
+
+ADDRESSES = mainnet_addresses()
+
+
+def decode_png(data: bytes) -> str:
+    (result,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(data)))
+    assert result.format == zxingcpp.BarcodeFormat.QRCode
+    return result.text
+
+
+def test_every_coin_has_a_test_address():
+    assert set(ADDRESSES) == set(COINS)
+
+
+@pytest.mark.parametrize("coin", sorted(COINS))
+def test_png_decodes_to_the_exact_payment_uri(client, add_method, coin):
+    method = add_method(coin, ADDRESSES[coin], label="Café Zeitung: dons & Spenden")
+    response = client.get(f"/qr/{method.id}.png")
+    assert response.status_code == 200
+    assert response.mimetype == "image/png"
+    expected = payment_uri(coin, method.target, label=method.label)
+    assert decode_png(response.data) == expected
+    with_amount = client.get(f"/qr/{method.id}.png?amount=0.0001")
+    assert decode_png(with_amount.data) == payment_uri(coin, method.target, Decimal("0.0001"), label=method.label)
+    assert decode_png(with_amount.data) != expected
+
+
+def test_svg_is_the_qr_module_drawing_of_the_uri(client, demo):
+    response = client.get(f"/qr/{demo.btc.id}.svg?amount=0.00016667")
+    assert response.status_code == 200
+    assert response.mimetype == "image/svg+xml"
+    uri = payment_uri("BTC", demo.btc.target, Decimal("0.00016667"), label="Bitcoin")
+    assert response.data.decode() == qr_svg(uri)
+
+
+def test_an_address_in_the_url_is_never_drawn(client, demo):
+    attacker = "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"
+    response = client.get(f"/qr/{demo.btc.id}.png?address={attacker}&target={attacker}")
+    assert decode_png(response.data) == payment_uri("BTC", demo.btc.target, label="Bitcoin")
+    assert client.get(f"/qr/{attacker}.png").status_code == 404
+
+
+def test_qr_images_are_cacheable_with_a_strong_etag(client, demo):
+    response = client.get(f"/qr/{demo.btc.id}.svg")
+    assert response.headers["Cache-Control"] in ("public, max-age=3600", "max-age=3600, public")
+    etag = response.headers["ETag"]
+    assert etag == '"' + hashlib.sha256(response.data).hexdigest() + '"'  # strong: no W/ prefix
+    again = client.get(f"/qr/{demo.btc.id}.svg", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    png = client.get(f"/qr/{demo.btc.id}.png", headers={"If-None-Match": etag})
+    assert png.status_code == 200 and png.headers["ETag"] != etag
+    other_amount = client.get(f"/qr/{demo.btc.id}.svg?amount=0.001", headers={"If-None-Match": etag})
+    assert other_amount.status_code == 200
+
+
+@pytest.mark.parametrize("amount, reason", [
+    ("abc", "'abc' is not an amount"),
+    ("-0.1", "the amount must be positive"),
+    ("123456789012345678901234567890", "the amount is too large"),
+    ("0.000000001", "BTC has 8 decimal places"),
+    ("0", "more than zero"),
+])
+def test_bad_amounts_are_a_400_with_the_reason(client, demo, amount, reason):
+    response = client.get(f"/qr/{demo.btc.id}.svg", query_string={"amount": amount})
+    assert response.status_code == 400
+    assert response.mimetype == "text/html"
+    assert reason in page_text(response.data)
+    assert "ETag" not in response.headers
+
+
+def test_xmr_takes_twelve_places_and_eth_nine(client, add_method):
+    xmr = add_method("XMR", ADDRESSES["XMR"])
+    eth = add_method("ETH", ADDRESSES["ETH"])
+    assert client.get(f"/qr/{xmr.id}.png?amount=0.000000000001").status_code == 200
+    assert client.get(f"/qr/{eth.id}.png?amount=0.000000001").status_code == 200
+    assert client.get(f"/qr/{eth.id}.png?amount=0.0000000001").status_code == 400
+
+
+def test_only_active_address_methods_have_qr_codes(client, add_method, demo):
+    inactive = add_method(target="bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", label="Retired", active=False)
+    for path in (f"/qr/{inactive.id}.svg", f"/qr/{demo.email.id}.svg", "/qr/987654.png",
+                 "/qr/99999999999999999999.svg", "/qr/0.png"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert "Not found" in page_text(response.data)
