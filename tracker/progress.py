@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -164,12 +165,15 @@ def past_periods(session: Session, campaign: Campaign, now: datetime | None = No
     return results
 
 
-def period_label(period: str, start: datetime | None, tz: str) -> str:
-    """A short human name of a period: "November 2026", "Q4 2026", "2026"."""
+def period_label(period: str, start: datetime | None, tz: str, locale: str | None = None) -> str:
+    """A short human name of a period: "November 2026", "Q4 2026", "2026" (month named per `locale`)."""
     if start is None or period == "once":
         return ""
     local = start.astimezone(ZoneInfo(tz))
     if period == "monthly":
+        if locale:
+            # Stand-alone month name ("LLLL"): "November 2026", "März 2026", per Babel's CLDR data.
+            return format_date(local.date(), "LLLL y", locale=locale)
         return local.strftime("%B %Y")
     if period == "quarterly":
         return f"Q{(local.month - 1) // 3 + 1} {local.year}"

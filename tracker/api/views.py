@@ -1,7 +1,70 @@
-"""Versioned JSON API."""
+"""Versioned JSON API: campaigns with their progress, open to every origin, described by OpenAPI."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import json
+from typing import Any
+
+from flask import Blueprint, request
+from flask.wrappers import Response
+from flask_babel import get_locale, get_translations
+
+from ..campaigns import get_campaign, list_campaigns
+from ..models import Campaign, utcnow
+from ..progress import campaign_progress
+from ..web import db
+from ..widget.http import Rendered, cached_response
+from ..widget.views import support_url
+from ..widgets import active_versions, build_widget, campaign_version, widget_document, widget_options
+from .openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@bp.after_request
+def allow_any_origin(response: Response) -> Response:
+    """Every API answer, errors included, is readable from any site's scripts (nothing here is private)."""
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Expose-Headers"] = "ETag"
+    return response
+
+
+def _json(data: Any) -> Rendered:
+    return Rendered(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode(), "application/json")
+
+
+def _document(campaign: Campaign, locale: str) -> dict[str, Any]:
+    session = db()
+    progress = campaign_progress(session, campaign)
+    options = widget_options({}, campaign.display, locale)
+    model = build_widget(campaign, progress, options, get_translations(), support_url(campaign.slug))
+    return widget_document(model, campaign, progress)
+
+
+@bp.get("/campaigns")
+def campaigns() -> Response:
+    """Every active campaign with its progress."""
+    locale = str(get_locale() or "en")
+    versions = active_versions(db(), utcnow())
+
+    def render() -> Rendered:
+        found = list_campaigns(db(), statuses=("active",))
+        return _json({"campaigns": [_document(campaign, locale) for campaign in found]})
+
+    return cached_response(("api-list", locale, *(v.key() for v in versions)), render)
+
+
+@bp.get("/campaigns/<slug>")
+def campaign(slug: str) -> Response:
+    """One public campaign with its progress."""
+    locale = str(get_locale() or "en")
+    version = campaign_version(db(), slug, utcnow())
+    return cached_response(("api-one", locale, *version.key()),
+                           lambda: _json(_document(get_campaign(db(), slug, public=True), locale)))
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """The OpenAPI 3.1 description of this API."""
+    return cached_response(("openapi", request.host_url), lambda: _json(openapi_document(request.host_url.rstrip("/"))),
+                           varies_by_language=False)

@@ -1,7 +1,167 @@
-"""Embeddable progress widgets: iframe page, SVG/PNG images, embed script."""
+"""Embeddable progress widgets: iframe page, SVG/PNG images, embed script, oEmbed, demo article."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import hashlib
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from flask import Blueprint, abort, jsonify, render_template, request
+from flask.wrappers import Response
+from flask_babel import get_locale, get_translations
+from markupsafe import Markup
+
+from ..campaigns import SLUG, get_campaign
+from ..models import utcnow
+from ..progress import campaign_progress
+from ..web import db, settings
+from ..widgets import (
+    VARIANT_SIZES,
+    CampaignVersion,
+    WidgetModel,
+    WidgetOptions,
+    build_widget,
+    campaign_version,
+    page_style,
+    render_png,
+    render_svg,
+    svg_style,
+    widget_options,
+)
+from .http import PACKAGE, Rendered, cached_response, csp_hash
 
 bp = Blueprint("widget", __name__)
+
+EMBED_SCRIPT = PACKAGE / "static" / "embed.js"
+
+
+def support_url(slug: str) -> str:
+    """The campaign's public page on this site, where the "Support us" button leads."""
+    return f"{settings().site.url.rstrip('/')}/c/{slug}"
+
+
+def _model(slug: str, options: WidgetOptions) -> WidgetModel:
+    session = db()
+    campaign = get_campaign(session, slug, public=True)
+    progress = campaign_progress(session, campaign)
+    return build_widget(campaign, progress, options, get_translations(), support_url(slug))
+
+
+def _version_and_options(slug: str) -> tuple[CampaignVersion, WidgetOptions]:
+    version = campaign_version(db(), slug, utcnow())
+    return version, widget_options(request.args, version.display, str(get_locale() or "en"))
+
+
+def _key(kind: str, version: CampaignVersion, options: WidgetOptions) -> tuple[Any, ...]:
+    return (kind, *version.key(), options.variant, options.theme, options.accent, options.locale)
+
+
+@bp.get("/widget/<slug>")
+def widget_page(slug: str) -> Response:
+    """The widget as a self-contained HTML page for an <iframe>, frameable by any site."""
+    version, options = _version_and_options(slug)
+    css = page_style(options.theme, options.accent)
+    csp = (f"default-src 'none'; style-src {csp_hash(css)}; img-src 'self' data:; base-uri 'none'; "
+           f"form-action 'none'; frame-ancestors {settings().widget.frame_ancestors}")
+
+    def render() -> Rendered:
+        # Markup: the stylesheet is generated from validated colours only, never from typed text,
+        # and must reach the page byte for byte or its CSP hash would not match.
+        html = render_template("widget/widget.html", m=_model(slug, options), css=Markup(css))
+        return Rendered(html.encode(), "text/html; charset=utf-8")
+
+    return cached_response(_key("html", version, options), render, headers={"Content-Security-Policy": csp})
+
+
+@bp.get("/widget/<slug>.svg")
+def widget_svg(slug: str) -> Response:
+    """The bar as an SVG image for READMEs, forums and feeds."""
+    version, options = _version_and_options(slug)
+    csp = (f"default-src 'none'; style-src {csp_hash(svg_style(options.theme, options.accent))}; "
+           "frame-ancestors 'none'")
+
+    def render() -> Rendered:
+        return Rendered(render_svg(_model(slug, options)).encode(), "image/svg+xml; charset=utf-8")
+
+    return cached_response(_key("svg", version, options), render,
+                           headers={"Content-Security-Policy": csp, "Access-Control-Allow-Origin": "*"})
+
+
+@bp.get("/widget/<slug>.png")
+def widget_png(slug: str) -> Response:
+    """The bar as a PNG image for e-mail newsletters, where SVG is blocked."""
+    version, options = _version_and_options(slug)
+
+    def render() -> Rendered:
+        return Rendered(render_png(_model(slug, options)), "image/png")
+
+    return cached_response(_key("png", version, options), render, headers={"Access-Control-Allow-Origin": "*"})
+
+
+@bp.get("/embed.js")
+def embed_script() -> Response:
+    """The dependency-free embed script (Shadow DOM widget fed by the JSON API)."""
+    body = EMBED_SCRIPT.read_bytes()
+    key = ("embed.js", hashlib.sha256(body).hexdigest())
+    return cached_response(key, lambda: Rendered(body, "text/javascript; charset=utf-8"),
+                           headers={"Access-Control-Allow-Origin": "*"}, varies_by_language=False)
+
+
+@bp.get("/oembed")
+def oembed() -> Any:
+    """oEmbed (rich type) for this site's campaign and widget URLs."""
+    if request.args.get("format", "json") != "json":
+        abort(501, "only format=json is offered")
+    slug, variant = _embedded_campaign(request.args.get("url", ""))
+    if slug is None:
+        abort(404, "not a campaign URL of this site")
+    version, options = _version_and_options(slug)
+    options = widget_options({"variant": variant}, version.display, options.locale)
+    width, height = VARIANT_SIZES[options.variant]
+    width = _bounded(request.args.get("maxwidth"), width)
+    height = _bounded(request.args.get("maxheight"), height)
+    site = settings().site
+
+    def render() -> Rendered:
+        campaign = get_campaign(db(), slug, public=True)
+        html = render_template("widget/_oembed_snippet.html", base_url=site.url.rstrip("/"), slug=slug,
+                               variant=options.variant, width=width, height=height, title=campaign.title)
+        document = {"version": "1.0", "type": "rich", "provider_name": site.name, "provider_url": site.url,
+                    "title": campaign.title, "html": html.strip(), "width": width, "height": height,
+                    "cache_age": settings().widget.max_age}
+        return Rendered(jsonify(document).get_data(), "application/json")
+
+    return cached_response(("oembed", *version.key(), options.variant, width, height), render,
+                           headers={"Access-Control-Allow-Origin": "*"}, varies_by_language=False)
+
+
+def _embedded_campaign(url: str) -> tuple[str | None, str]:
+    """(slug, variant) when `url` is `<site.url>/c/<slug>` or `<site.url>/widget/<slug>`, else (None, "")."""
+    base = urlsplit(settings().site.url.rstrip("/"))
+    parts = urlsplit(url)
+    if (parts.scheme, parts.netloc.lower()) != (base.scheme, base.netloc.lower()):
+        return None, ""
+    path = parts.path
+    if not path.startswith(base.path + "/"):
+        return None, ""
+    segments = path[len(base.path) + 1:].rstrip("/").split("/")
+    if len(segments) != 2 or segments[0] not in ("c", "widget") or not SLUG.fullmatch(segments[1]):
+        return None, ""
+    return segments[1], dict(parse_qsl(parts.query)).get("variant", "")
+
+
+def _bounded(text: str | None, default: int) -> int:
+    return min(default, int(text)) if text and text.isdigit() and int(text) > 0 else default
+
+
+@bp.get("/demo/article")
+def demo_article() -> str:
+    """A sample article with the widget beside it and the call to action under it."""
+    campaign = get_campaign(db(), request.args.get("campaign", "demo"), public=True)
+    return render_template("widget/demo_article.html", campaign=campaign, base_url=request.host_url.rstrip("/"))
+
+
+@bp.get("/demo/article.css")
+def demo_article_css() -> Response:
+    """The demo article's stylesheet (the page's CSP allows only same-origin styles)."""
+    return Response(render_template("widget/demo_article.css"), content_type="text/css; charset=utf-8")

@@ -1,0 +1,159 @@
+"""The widget's domain side: options, figures per locale, contrast, versions, images, the render cache."""
+
+from __future__ import annotations
+
+import io
+import xml.etree.ElementTree as ET
+from decimal import Decimal
+
+import pytest
+from babel.support import NullTranslations
+from hypothesis import given
+from hypothesis import strategies as st
+from PIL import Image
+
+from conftest import at, new_campaign, new_donation
+from widget_helpers import demo, german  # noqa: F401 - fixture
+from tracker.errors import NotFound
+from tracker.progress import campaign_progress
+from tracker.widgets import (
+    PALETTES,
+    RenderCache,
+    WidgetOptions,
+    build_widget,
+    campaign_version,
+    contrast_ratio,
+    render_png,
+    render_svg,
+    text_colour_on,
+    widget_options,
+)
+
+NBSP = "\u00a0"
+
+
+def model_for(session, campaign, locale="en", translations=None, now=None, **options):
+    opts = WidgetOptions(variant=options.get("variant", "card"), theme=options.get("theme", "light"),
+                         accent=options.get("accent", "#1f6feb"), locale=locale)
+    progress = campaign_progress(session, campaign, now)
+    return build_widget(campaign, progress, opts, translations or NullTranslations(), "https://news.example/c/x")
+
+
+def test_invalid_options_fall_back_to_the_defaults():
+    options = widget_options({"variant": "<b>", "theme": "neon", "accent": "red"}, None, "en")
+    assert options == WidgetOptions("card", "light", "#1f6feb", "en")
+
+
+def test_valid_options_are_kept_and_an_accent_may_omit_the_hash():
+    options = widget_options({"variant": "cta", "theme": "dark", "accent": "FF8800"}, None, "de")
+    assert options == WidgetOptions("cta", "dark", "#ff8800", "de")
+
+
+def test_campaign_display_settings_are_the_fallback():
+    options = widget_options({"theme": "??"}, {"theme": "auto", "accent": "#00aa00"}, "en")
+    assert (options.theme, options.accent) == ("auto", "#00aa00")
+
+
+def test_ticks_and_texts_in_english(session, demo):
+    model = model_for(session, demo)
+    assert [t.label for t in model.ticks] == ["$0", "$2,500", "$5,000"]
+    assert [t.position for t in model.ticks] == [Decimal(0), Decimal(50), Decimal(100)]
+    assert model.raised_text == "$2,160"
+    assert model.valuetext == "$2,160 of $5,000, 43%"
+    assert (model.valuenow, model.valuemax) == ("2160", "5000")
+    assert model.fill == Decimal("43.2")
+
+
+def test_ticks_and_texts_in_german(session, demo):
+    model = model_for(session, demo, "de", german())
+    assert [t.label for t in model.ticks] == [f"0{NBSP}$", f"2.500{NBSP}$", f"5.000{NBSP}$"]
+    assert model.valuetext == f"2.160{NBSP}$ von 5.000{NBSP}$, 43{NBSP}%"
+    assert model.button_text == "Unterstützen Sie uns"
+    assert model.cta_text.startswith("Gefällt Ihnen dieser Inhalt?")
+
+
+def test_periodic_goal_shows_period_and_days_left(session):
+    campaign = new_campaign(session, "monthly", period="monthly", tz="Europe/Berlin")
+    model = model_for(session, campaign, "de", german(), now=at("2026-11-25 10:00"))
+    assert model.period_text == "November 2026"
+    assert model.days_left == 6
+    assert model.days_left_text == "noch 6 Tage"
+    assert model.meta_text.startswith("November 2026 · noch 6 Tage")
+
+
+def test_beyond_the_goal_the_bar_is_full_and_the_figures_stay_true(session):
+    campaign = new_campaign(session, "over", milestones=(("2500", "Half"), ("8000", "Stretch")))
+    new_donation(session, campaign, "6000")
+    model = model_for(session, campaign)
+    assert model.fill == 100
+    assert model.valuenow == model.valuemax == "5000"
+    assert model.valuetext == "$6,000 of $5,000, 120%"
+    assert [t.kind for t in model.ticks] == ["start", "milestone", "goal"]  # 8,000 lies off the bar
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_theme_colours_pass_wcag_aa(theme):
+    palette = PALETTES[theme]
+    assert contrast_ratio(palette.text, palette.background) >= 4.5
+    assert contrast_ratio(palette.muted, palette.background) >= 4.5
+    # The fill against the track and the page: graphical objects need 3:1 (WCAG 1.4.11).
+    assert contrast_ratio(palette.accent, palette.track) >= 3
+    assert contrast_ratio(palette.accent, palette.background) >= 3
+    assert contrast_ratio(text_colour_on(palette.accent), palette.accent) >= 4.5
+
+
+def test_contrast_ratio_matches_known_values():
+    assert contrast_ratio("#000000", "#ffffff") == pytest.approx(21)
+    assert contrast_ratio("#777777", "#ffffff") == pytest.approx(4.48, abs=0.01)
+
+
+@given(st.integers(0, 0xFFFFFF))
+def test_button_text_is_readable_on_any_accent(colour):
+    accent = f"#{colour:06x}"
+    assert contrast_ratio(text_colour_on(accent), accent) >= 4.5
+
+
+def test_svg_escapes_every_text(session):
+    title = 'Tom & Jerry <script>alert("x")</script>'
+    campaign = new_campaign(session, "escape", title=title, milestones=(("100", "<b>"),))
+    svg = render_svg(model_for(session, campaign))
+    assert "<script" not in svg
+    root = ET.fromstring(svg)  # well-formed XML despite the hostile title
+    ns = "{http://www.w3.org/2000/svg}"
+    assert root.find(f"{ns}title").text.startswith(title)
+    assert title in [t.text for t in root.iter(f"{ns}text")]
+
+
+def test_png_shows_the_fill_in_the_accent_colour(session, demo):
+    png = render_png(model_for(session, demo, accent="#ff8800"))
+    image = Image.open(io.BytesIO(png))
+    assert image.format == "PNG" and image.size == (720, 192)
+    y = 56 * 2  # the middle of the bar
+    assert image.getpixel((80 * 2, y)) == (0xFF, 0x88, 0x00)  # inside the 43 % fill
+    assert image.getpixel((300 * 2, y)) == (0xD0, 0xD7, 0xDE)  # the empty track
+
+
+def test_version_changes_with_a_donation_and_an_edit(session, demo):
+    now = at("2026-11-25 10:00")
+    first = campaign_version(session, "demo", now)
+    assert campaign_version(session, "demo", now) == first
+    new_donation(session, demo, "5")
+    second = campaign_version(session, "demo", now)
+    assert second.key() != first.key()
+    assert campaign_version(session, "demo", at("2026-11-26 10:00")).key() != second.key()  # days left
+
+
+def test_version_of_a_draft_or_an_unknown_campaign_is_not_found(session):
+    new_campaign(session, "hidden", status="draft")
+    for slug in ("hidden", "missing", "../etc"):
+        with pytest.raises(NotFound):
+            campaign_version(session, slug, at("2026-11-25 10:00"))
+
+
+def test_render_cache_keeps_the_newest_entries():
+    cache = RenderCache(size=2)
+    calls = []
+    for key in ("a", "b", "a", "c", "b"):
+        cache.get_or_render(key, lambda key=key: calls.append(key) or key.upper())
+    assert calls == ["a", "b", "c", "b"]  # "a" was a hit; "b" was evicted by "c"
+    assert len(cache) == 2

@@ -1,0 +1,252 @@
+"""The widget routes: iframe page, SVG, PNG, embed script, oEmbed, demo article; headers and caching."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import io
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+from PIL import Image
+
+from conftest import new_campaign, new_donation
+from tracker import create_app
+from tracker.widgets import VARIANT_SIZES
+from widget_helpers import counting_statements, demo  # noqa: F401 - fixture
+
+NBSP = "\u00a0"
+WIDGET_ROUTES = ["/widget/demo", "/widget/demo.svg", "/widget/demo.png"]
+
+
+def style_of(html: str) -> str:
+    return re.search(r"<style>(.*?)</style>", html, re.S).group(1)
+
+
+def hash_source(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+@pytest.mark.parametrize("variant", ["bar", "card", "cta"])
+def test_iframe_page_is_small_self_contained_and_frameable(client, demo, variant):
+    response = client.get(f"/widget/demo?variant={variant}&locale=en")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    assert len(gzip.compress(response.data)) <= 3 * 1024
+    csp = response.headers["Content-Security-Policy"]
+    assert "frame-ancestors *" in csp
+    assert "X-Frame-Options" not in response.headers
+    assert "unsafe-inline" not in csp and "script-src" not in csp and "default-src 'none'" in csp
+    assert hash_source(style_of(html)) in csp  # the one inline stylesheet is allowed by its hash
+    assert "<script" not in html and " style=" not in html
+    assert "Set-Cookie" not in response.headers
+    assert 'role="progressbar"' in html
+    assert 'aria-valuemin="0" aria-valuemax="5000" aria-valuenow="2160"' in html
+    assert 'aria-valuetext="$2,160 of $5,000, 43%"' in html
+    for label in ("$0", "$2,500", "$5,000", "$2,160"):
+        assert f">{label}</text>" in html
+
+
+def test_frame_ancestors_come_from_the_config(clean_db, settings_factory, demo):
+    app = create_app(settings_factory(**{"widget.frame_ancestors": "https://news.example"}))
+    response = app.test_client().get("/widget/demo")
+    assert response.headers["Content-Security-Policy"].endswith("frame-ancestors https://news.example")
+    app.extensions["tracker_engine"].dispose()
+
+
+def test_other_pages_still_refuse_to_be_framed(client, demo):
+    for path in ("/demo/article", "/widget/demo.svg", "/api/v1/campaigns/demo"):
+        response = client.get(path)
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"], path
+        assert response.headers["X-Frame-Options"] == "DENY", path
+
+
+def test_card_shows_title_period_days_left_and_the_support_button(client, demo):
+    html = client.get("/widget/demo?variant=card&locale=en").get_data(as_text=True)
+    assert "Keep our reporting independent</a></h1>" in html
+    assert re.search(r'<p class="meta">\w+ 2026 · \d+ days? left · 40 supporters</p>', html)
+    assert '<a class="btn" href="http://127.0.0.1:5000/c/demo" target="_blank" rel="noopener">Support us</a>' in html
+
+
+def test_cta_asks_for_help_and_bar_is_just_the_bar(client, demo):
+    cta = client.get("/widget/demo?variant=cta").get_data(as_text=True)
+    assert "Do you like this content? Consider helping us!" in cta and 'class="btn"' in cta
+    bar = client.get("/widget/demo?variant=bar").get_data(as_text=True)
+    assert 'class="btn"' not in bar and "<h1>" not in bar and 'role="progressbar"' in bar
+
+
+def test_invalid_options_fall_back_and_are_never_echoed(client, demo):
+    hostile = '"><script>alert(1)</script>'
+    response = client.get("/widget/demo", query_string={
+        "variant": hostile, "theme": "x" + hostile, "accent": "#12345g" + hostile, "locale": hostile})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "script" not in html and "alert" not in html and "12345g" not in html
+    assert '<body class="card">' in html and '<html lang="en">' in html
+    assert "--ac:#1f6feb" in html
+
+
+def test_theme_and_accent(client, demo):
+    dark = client.get("/widget/demo?theme=dark&accent=ff8800").get_data(as_text=True)
+    assert "--bg:#0d1117" in dark and "--ac:#ff8800;--at:#000000" in dark
+    auto = client.get("/widget/demo?theme=auto").get_data(as_text=True)
+    assert "@media (prefers-color-scheme:dark){:root{--bg:#0d1117" in auto
+    assert "@media (prefers-reduced-motion:reduce){.fi{animation:none}}" in auto
+
+
+def test_german_by_query_or_by_browser(client, demo):
+    by_query = client.get("/widget/demo?locale=de&variant=cta")
+    by_browser = client.get("/widget/demo?variant=cta", headers={"Accept-Language": "de-DE,de;q=0.9"})
+    for response in (by_query, by_browser):
+        html = response.get_data(as_text=True)
+        assert '<html lang="de">' in html
+        assert f'aria-valuetext="2.160{NBSP}$ von 5.000{NBSP}$, 43{NBSP}%"' in html
+        assert f">0{NBSP}$</text>" in html and f">2.500{NBSP}$</text>" in html and f">5.000{NBSP}$</text>" in html
+        assert "Gefällt Ihnen dieser Inhalt? Unterstützen Sie uns!" in html
+    assert "Vary" not in by_query.headers or "Accept-Language" not in by_query.headers["Vary"]
+    assert "Accept-Language" in by_browser.headers["Vary"]
+    assert by_query.headers["ETag"] == by_browser.headers["ETag"]
+
+
+@pytest.mark.parametrize("path", WIDGET_ROUTES + ["/api/v1/campaigns/demo", "/api/v1/campaigns", "/embed.js"])
+def test_responses_carry_a_strong_etag_and_cache_control(client, demo, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    assert re.fullmatch(r'"[0-9a-f]{32}"', response.headers["ETag"])  # strong: no W/ prefix
+    assert response.headers["Cache-Control"] == "public, max-age=60, stale-while-revalidate=300"
+    again = client.get(path, headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
+    assert again.headers["ETag"] == response.headers["ETag"]
+    assert again.headers["Cache-Control"] == response.headers["Cache-Control"]
+
+
+def test_cache_times_come_from_the_config(clean_db, settings_factory, demo):
+    app = create_app(settings_factory(**{"widget.max_age": 5, "widget.stale_while_revalidate": 30}))
+    response = app.test_client().get("/widget/demo.svg")
+    assert response.headers["Cache-Control"] == "public, max-age=5, stale-while-revalidate=30"
+    app.extensions["tracker_engine"].dispose()
+
+
+@pytest.mark.parametrize("path", WIDGET_ROUTES + ["/api/v1/campaigns/demo", "/api/v1/campaigns"])
+def test_a_matching_if_none_match_costs_one_query(app, client, demo, path):
+    etag = client.get(path).headers["ETag"]
+    with counting_statements(app.extensions["tracker_engine"]) as statements:
+        response = client.get(path, headers={"If-None-Match": etag})
+    assert response.status_code == 304
+    assert len(statements) == 1, statements
+    assert statements[0].lstrip().upper().startswith("SELECT")
+
+
+def test_a_304_keeps_the_iframe_policy(client, demo):
+    first = client.get("/widget/demo?variant=cta")
+    again = client.get("/widget/demo?variant=cta", headers={"If-None-Match": first.headers["ETag"]})
+    # A browser merges a 304's headers into its cached copy: the default CSP would unframe it.
+    assert again.headers["Content-Security-Policy"] == first.headers["Content-Security-Policy"]
+    assert "X-Frame-Options" not in again.headers
+
+
+def test_each_option_has_its_own_etag(client, demo):
+    tags = {client.get(f"/widget/demo?{query}").headers["ETag"] for query in (
+        "", "variant=bar", "variant=cta", "theme=dark", "accent=ff8800", "locale=de")}
+    assert len(tags) == 6
+    assert client.get("/widget/demo?variant=nonsense").headers["ETag"] == client.get("/widget/demo").headers["ETag"]
+
+
+def test_a_donation_in_another_worker_shows_up_at_once(clean_db, settings_factory, session, demo):
+    worker_a, worker_b = (create_app(settings_factory()).test_client() for _ in range(2))
+    before = worker_a.get("/widget/demo.svg")
+    assert worker_b.get("/widget/demo.svg").data == before.data
+    new_donation(session, demo, "100")  # recorded elsewhere, e.g. by the admin's worker
+    for worker in (worker_a, worker_b):
+        after = worker.get("/widget/demo.svg", headers={"If-None-Match": before.headers["ETag"]})
+        assert after.status_code == 200
+        assert b"$2,260" in after.data
+    for client in (worker_a, worker_b):
+        client.application.extensions["tracker_engine"].dispose()
+
+
+def test_unknown_and_draft_campaigns_are_404(client, session):
+    new_campaign(session, "hidden", status="draft")
+    for path in ("/widget/hidden", "/widget/hidden.svg", "/widget/missing.png", "/widget/Bad%20Slug"):
+        assert client.get(path).status_code == 404, path
+
+
+def test_svg_is_xml_with_a_title_and_escaped_text(client, session):
+    new_campaign(session, "esc", title='Ben & Jerry\'s <"fund">')
+    response = client.get("/widget/esc.svg?locale=en")
+    assert response.mimetype == "image/svg+xml"
+    root = ET.fromstring(response.data)
+    title = root.find("{http://www.w3.org/2000/svg}title").text
+    assert title == 'Ben & Jerry\'s <"fund">: $0 of $5,000, 0%'
+    style = root.find("{http://www.w3.org/2000/svg}style").text
+    assert hash_source(style) in response.headers["Content-Security-Policy"]
+
+
+def test_png_is_an_image(client, demo):
+    response = client.get("/widget/demo.png")
+    assert response.mimetype == "image/png"
+    assert Image.open(io.BytesIO(response.data)).size == (720, 192)
+
+
+def test_embed_script_is_small_and_never_parses_api_text_as_html(client):
+    response = client.get("/embed.js")
+    assert response.mimetype == "text/javascript"
+    assert len(gzip.compress(response.data)) <= 4 * 1024
+    script = response.get_data(as_text=True)
+    assert "innerHTML" not in script and "insertAdjacentHTML" not in script and "eval(" not in script
+    assert "attachShadow" in script and "textContent" in script and "data-tracker-campaign" in script
+    assert 'customElements.define("reader-support-widget"' in script
+
+
+def test_oembed_for_a_campaign_url(client, demo):
+    for url in ("http://127.0.0.1:5000/c/demo", "http://127.0.0.1:5000/widget/demo?variant=cta"):
+        response = client.get("/oembed", query_string={"url": url, "format": "json"})
+        assert response.status_code == 200
+        data = response.get_json()
+        assert data["type"] == "rich" and data["version"] == "1.0"
+        assert data["provider_name"] == "Example News"
+        assert data["html"].startswith('<iframe class="reader-support-widget" src="http://127.0.0.1:5000/widget/demo?')
+        assert (data["width"], data["height"]) == VARIANT_SIZES["cta" if "cta" in url else "card"]
+
+
+def test_oembed_honours_maxwidth(client, demo):
+    data = client.get("/oembed?url=http://127.0.0.1:5000/c/demo&maxwidth=300&maxheight=100").get_json()
+    assert (data["width"], data["height"]) == (300, 100)
+
+
+@pytest.mark.parametrize("url", [
+    "https://evil.example/c/demo", "http://127.0.0.1:5000/admin", "http://127.0.0.1:5000/c/missing",
+    "http://127.0.0.1:5000/c/demo/extra", "http://127.0.0.1:5001/c/demo", "javascript:alert(1)", ""])
+def test_oembed_refuses_other_urls(client, demo, url):
+    assert client.get("/oembed", query_string={"url": url}).status_code == 404
+
+
+def test_oembed_xml_is_not_implemented(client, demo):
+    assert client.get("/oembed?url=http://127.0.0.1:5000/c/demo&format=xml").status_code == 501
+
+
+def test_demo_article_has_the_widget_beside_it_and_the_cta_under_it(client, demo):
+    response = client.get("/demo/article")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'src="http://localhost/widget/demo?variant=cta"' in html
+    assert 'src="http://localhost/widget/demo?variant=card"' in html
+    assert html.index("variant=cta") < html.index("<aside>")
+    assert client.get("/demo/article.css").mimetype == "text/css"
+
+
+def test_embed_macros_render_each_form(app):
+    with app.test_request_context():
+        macros = app.jinja_env.get_template("widget/_embed_macros.html").module
+        for variant, (width, height) in VARIANT_SIZES.items():
+            iframe = str(macros.widget_iframe("https://s.example", "demo", variant))
+            assert f'src="https://s.example/widget/demo?variant={variant}"' in iframe
+            assert f'width="{width}" height="{height}"' in iframe
+        script = str(macros.widget_script("https://s.example", "demo", refresh=60))
+        assert '<script src="https://s.example/embed.js" async></script>' in script
+        assert '<div data-tracker-campaign="demo" data-refresh="60"></div>' in script
+        image = str(macros.widget_image("https://s.example", "demo", 'Our "goal"', format="png"))
+        assert 'src="https://s.example/widget/demo.png" alt="Our &#34;goal&#34;"' in image
