@@ -254,10 +254,12 @@ class DonorWall:
 
     @property
     def newer_page(self) -> int | None:
+        """The page of more recent donors, if any."""
         return self.page - 1 if self.page > 1 else None
 
     @property
     def older_page(self) -> int | None:
+        """The page of earlier donors, if any."""
         return self.page + 1 if self.page < self.pages else None
 
 

@@ -62,6 +62,7 @@ def qr_png(method_id: int) -> Response:
 
 
 def _qr_response(method_id: int, fmt: str) -> Response:
+    """A cacheable QR image; a matching If-None-Match costs one primary-key lookup and no drawing."""
     image = render_qr(qr_payment_uri(db(), method_id, request.args.get("amount")), fmt)
     response = Response(image.body, mimetype=image.mimetype)
     response.set_etag(image.etag)
