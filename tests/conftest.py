@@ -4,30 +4,21 @@ from __future__ import annotations
 
 import os
 import uuid
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
-from werkzeug.security import generate_password_hash
 
+from factories import PASSWORD, PASSWORD_HASH, CLI, at, clean_database, new_campaign, new_donation  # noqa: F401
 from tracker import create_app, schema
-from tracker.audit import Actor
-from tracker.campaigns import CampaignInput, MilestoneInput, save_campaign
 from tracker.config import load_settings
 from tracker.db import make_engine, make_sessionmaker
-from tracker.ledger import record_donation
-from tracker.models import Base, Campaign, Donation, User
-from tracker.money import Money
+from tracker.models import Campaign, Donation, User
 
 PG_URL = os.environ.get("TRACKER_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
-PASSWORD = "correct horse battery staple"
-#: Hashed once for the whole run: scrypt is slow on purpose.
-PASSWORD_HASH = generate_password_hash(PASSWORD, method="scrypt")
-CLI = Actor.cli()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -88,20 +79,9 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-def _clean(engine: Engine) -> None:
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-    with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables)
-                                    + " RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(text(f'DELETE FROM "{table}"'))
-
-
 @pytest.fixture()
 def clean_db(engine: Engine) -> Engine:
-    _clean(engine)
+    clean_database(engine)
     return engine
 
 
@@ -188,27 +168,6 @@ def auth(client: Any, make_user: Callable[..., User]) -> AuthActions:
     return AuthActions(client, make_user)
 
 
-def new_campaign(session: Session, slug: str = "demo", *, target: str = "5000", currency: str = "USD",
-                 period: str = "once", status: str = "active", tz: str = "UTC",
-                 milestones: tuple[tuple[str, str], ...] = (("2500", "Halfway"),), **extra: Any) -> Campaign:
-    """Create and commit a campaign through the domain function."""
-    data = CampaignInput(
-        slug=slug, title=extra.pop("title", slug.title()), target=Money.parse(target, currency),
-        period=period, timezone=tz, status=status,
-        milestones=[MilestoneInput(Money.parse(a, currency), label) for a, label in milestones], **extra)
-    campaign = save_campaign(session, data, actor=CLI)
-    session.commit()
-    return campaign
-
-
-def new_donation(session: Session, campaign: Campaign, amount: str = "10", currency: str | None = None,
-                 **extra: Any) -> Donation:
-    money = Money.parse(amount, currency or campaign.currency, allow_negative=extra.get("source") == "adjustment")
-    donation = record_donation(session, campaign, money, actor=CLI, **extra).donation
-    session.commit()
-    return donation
-
-
 @pytest.fixture()
 def make_campaign(session: Session) -> Callable[..., Campaign]:
     return lambda *args, **kwargs: new_campaign(session, *args, **kwargs)
@@ -217,8 +176,3 @@ def make_campaign(session: Session) -> Callable[..., Campaign]:
 @pytest.fixture()
 def make_donation(session: Session) -> Callable[..., Donation]:
     return lambda *args, **kwargs: new_donation(session, *args, **kwargs)
-
-
-def at(text_: str) -> datetime:
-    """An aware UTC datetime from "2026-11-25 10:00"."""
-    return datetime.fromisoformat(text_).replace(tzinfo=timezone.utc)

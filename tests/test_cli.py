@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from conftest import _clean
+from factories import clean_database as _clean
 from tracker.cli import main
 from tracker.coins import validate_address
 from tracker.models import Campaign, Donation, ExchangeRate, PaymentMethod, User

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from conftest import CLI, new_campaign, new_donation
+from factories import CLI, new_campaign, new_donation
 from tracker.campaigns import CampaignInput, save_campaign
 from tracker.errors import Conflict, InvalidInput
 from tracker.ledger import (

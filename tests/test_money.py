@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from conftest import new_campaign
+from factories import new_campaign
 from tracker.audit import Actor
 from tracker.ledger import record_donation
 from tracker.models import Campaign, Donation

@@ -68,6 +68,7 @@ def test_installed_wheel_serves_styled_pages(wheel, tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=20)
+        server.stdout.close()
 
 
 def _get(url, server, attempts=150):

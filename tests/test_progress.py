@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import new_donation
+from factories import new_donation
 from tracker.money import Money
 from tracker.progress import (
     campaign_progress,
@@ -94,7 +94,7 @@ def test_progress_counts_confirmed_apart_from_pending_and_refunded(session, make
     new_donation(session, campaign, "300", status="pending")
     refunded = new_donation(session, campaign, "999")
     from tracker.ledger import refund_donation
-    from conftest import CLI
+    from factories import CLI
     refund_donation(session, refunded, actor=CLI, reason="chargeback")
     session.commit()
 
