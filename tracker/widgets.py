@@ -29,10 +29,10 @@ THEMES = ("light", "dark", "auto")
 DEFAULT_VARIANT = "card"
 
 #: Suggested iframe sizes (CSS pixels) per variant: used by embed snippets and oEmbed.
-VARIANT_SIZES: dict[str, tuple[int, int]] = {"bar": (360, 84), "card": (360, 196), "cta": (360, 168)}
+VARIANT_SIZES: dict[str, tuple[int, int]] = {"bar": (360, 84), "card": (360, 196), "cta": (360, 176)}
 
 #: SVG/PNG canvas in CSS pixels; the PNG is drawn at PNG_SCALE for sharp text on dense screens.
-IMAGE_WIDTH, IMAGE_HEIGHT, PNG_SCALE = 360, 96, 2
+IMAGE_WIDTH, IMAGE_HEIGHT, PNG_SCALE = 360, 108, 2
 
 
 class Translations(Protocol):
@@ -267,6 +267,12 @@ class WidgetModel:
         return PALETTES["dark" if self.options.theme == "dark" else "light"]
 
     @property
+    def caption(self) -> str:
+        """Period and days left, for the images' bottom line."""
+        parts = [self.period_text, self.days_left_text if self.show_days_left else ""]
+        return " · ".join(part for part in parts if part)
+
+    @property
     def meta_text(self) -> str:
         """Period, days left and supporters, joined as one line."""
         parts = [self.period_text]
@@ -461,7 +467,8 @@ def render_svg(model: WidgetModel) -> str:
         f'<title id="t">{escape(label)}</title>',
         f"<style>{svg_style(model.options.theme, model.options.accent)}</style>",
         f'<rect class="bg" width="{IMAGE_WIDTH}" height="{IMAGE_HEIGHT}" rx="8"/>',
-        f'<text class="fg" x="12" y="22" font-size="14" font-weight="600">{escape(_shorten(model.title, 44))}</text>',
+        f'<text class="fg" x="12" y="22" font-size="14" font-weight="600">'
+        f'{escape(_shorten(model.title, 44))}</text>',
         f'<text class="fg" x="{_x(model.fill)}" y="44" font-size="13" font-weight="700" '
         f'text-anchor="{anchor}">{escape(model.raised_text)}</text>',
         f'<rect class="tr" x="12" y="50" width="{IMAGE_WIDTH - 24}" height="12" rx="6"/>',
@@ -474,11 +481,15 @@ def render_svg(model: WidgetModel) -> str:
         parts.append(f'<line class="tk" x1="{x}" y1="64" x2="{x}" y2="69" stroke-width="1"/>')
         parts.append(f'<text class="mu" x="{x}" y="82" font-size="11" text-anchor="{tick_anchor}">'
                      f"{escape(tick.label)}</text>")
-    if model.period_text:
-        parts.append(f'<text class="mu" x="{IMAGE_WIDTH - 12}" y="22" font-size="11" text-anchor="end">'
-                     f"{escape(model.period_text)}</text>")
+    if model.caption:
+        parts.append(f'<text class="mu" x="12" y="100" font-size="12">{escape(model.caption)}</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _printable(text: str) -> str:
+    # Pillow's built-in font has no glyph for the no-break spaces Babel puts in "2.160 $".
+    return text.replace("\u00a0", " ").replace("\u202f", " ")
 
 
 def render_png(model: WidgetModel) -> bytes:
@@ -492,15 +503,19 @@ def render_png(model: WidgetModel) -> bytes:
     title_font = ImageFont.load_default(size=14 * scale)
     raised_font = ImageFont.load_default(size=13 * scale)
     small_font = ImageFont.load_default(size=11 * scale)
+    caption_font = ImageFont.load_default(size=12 * scale)
 
     def s(value: float) -> int:
         return round(value * scale)
 
-    draw.text((s(12), s(22)), _shorten(model.title, 44), font=title_font, fill=palette.text, anchor="ls")
-    if model.period_text:
-        draw.text((s(IMAGE_WIDTH - 12), s(22)), model.period_text, font=small_font, fill=palette.muted, anchor="rs")
+    title = _printable(model.title)
+    while len(title) > 1 and title_font.getlength(title) / scale > IMAGE_WIDTH - 24:
+        title = title[:-2].rstrip() + "…"
+    draw.text((s(12), s(22)), title, font=title_font, fill=palette.text, anchor="ls")
+    if model.caption:
+        draw.text((s(12), s(100)), _printable(model.caption), font=caption_font, fill=palette.muted, anchor="ls")
     pil_anchor = {"start": "ls", "middle": "ms", "end": "rs"}
-    draw.text((s(_x(model.fill)), s(44)), model.raised_text, font=raised_font, fill=palette.text,
+    draw.text((s(_x(model.fill)), s(44)), _printable(model.raised_text), font=raised_font, fill=palette.text,
               anchor=pil_anchor[model.raised_anchor])
     draw.rounded_rectangle((s(12), s(50), s(IMAGE_WIDTH - 12), s(62)), radius=s(6), fill=palette.track)
     if model.fill > 0:
@@ -511,7 +526,7 @@ def render_png(model: WidgetModel) -> bytes:
         x = s(_x(tick.position))
         draw.line((x, s(64), x, s(69)), fill=palette.muted, width=scale)
         tick_anchor = {"start": "ls", "goal": "rs"}.get(tick.kind, "ms")
-        draw.text((x, s(82)), tick.label, font=small_font, fill=palette.muted, anchor=tick_anchor)
+        draw.text((x, s(82)), _printable(tick.label), font=small_font, fill=palette.muted, anchor=tick_anchor)
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
     return out.getvalue()

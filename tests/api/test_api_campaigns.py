@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from conftest import new_campaign
-from widget_helpers import counting_statements, demo  # noqa: F401 - fixture
+from api_helpers import counting_statements, demo  # noqa: F401 - fixture
 
 NBSP = "\u00a0"
 
@@ -53,9 +52,9 @@ def test_formatted_strings_follow_the_requested_locale(client, demo):
     assert data["raised"]["amount"] == "2160.00"  # machine values never change with the locale
 
 
-def test_list_holds_active_campaigns_only(client, demo, session):
-    new_campaign(session, "draft-one", status="draft")
-    new_campaign(session, "second")
+def test_list_holds_active_campaigns_only(client, demo, make_campaign):
+    make_campaign("draft-one", status="draft")
+    make_campaign("second")
     data = client.get("/api/v1/campaigns").get_json()
     assert [c["slug"] for c in data["campaigns"]] == ["demo", "second"]
 
@@ -72,12 +71,12 @@ def test_no_cookies_on_the_api(client, demo):
         assert "Set-Cookie" not in client.get(path).headers
 
 
-def test_list_etag_changes_when_a_campaign_is_added_and_304_costs_one_query(app, client, demo, session):
+def test_list_etag_changes_with_a_new_campaign_and_304_costs_one_query(app, client, demo, make_campaign):
     etag = client.get("/api/v1/campaigns").headers["ETag"]
     with counting_statements(app.extensions["tracker_engine"]) as statements:
         assert client.get("/api/v1/campaigns", headers={"If-None-Match": etag}).status_code == 304
     assert len(statements) == 1
-    new_campaign(session, "another")
+    make_campaign("another")
     assert client.get("/api/v1/campaigns", headers={"If-None-Match": etag}).status_code == 200
 
 

@@ -12,8 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
-from conftest import at, new_campaign, new_donation
-from widget_helpers import demo, german  # noqa: F401 - fixture
+from widget_helpers import at, demo, german  # noqa: F401 - fixture
 from tracker.errors import NotFound
 from tracker.progress import campaign_progress
 from tracker.widgets import (
@@ -72,8 +71,8 @@ def test_ticks_and_texts_in_german(session, demo):
     assert model.cta_text.startswith("Gefällt Ihnen dieser Inhalt?")
 
 
-def test_periodic_goal_shows_period_and_days_left(session):
-    campaign = new_campaign(session, "monthly", period="monthly", tz="Europe/Berlin")
+def test_periodic_goal_shows_period_and_days_left(session, make_campaign):
+    campaign = make_campaign("monthly", period="monthly", tz="Europe/Berlin")
     model = model_for(session, campaign, "de", german(), now=at("2026-11-25 10:00"))
     assert model.period_text == "November 2026"
     assert model.days_left == 6
@@ -81,9 +80,10 @@ def test_periodic_goal_shows_period_and_days_left(session):
     assert model.meta_text.startswith("November 2026 · noch 6 Tage")
 
 
-def test_beyond_the_goal_the_bar_is_full_and_the_figures_stay_true(session):
-    campaign = new_campaign(session, "over", milestones=(("2500", "Half"), ("8000", "Stretch")))
-    new_donation(session, campaign, "6000")
+def test_beyond_the_goal_the_bar_is_full_and_the_figures_stay_true(session, make_campaign,
+                                                                   make_donation):
+    campaign = make_campaign("over", milestones=(("2500", "Half"), ("8000", "Stretch")))
+    make_donation(campaign, "6000")
     model = model_for(session, campaign)
     assert model.fill == 100
     assert model.valuenow == model.valuemax == "5000"
@@ -113,9 +113,9 @@ def test_button_text_is_readable_on_any_accent(colour):
     assert contrast_ratio(text_colour_on(accent), accent) >= 4.5
 
 
-def test_svg_escapes_every_text(session):
+def test_svg_escapes_every_text(session, make_campaign):
     title = 'Tom & Jerry <script>alert("x")</script>'
-    campaign = new_campaign(session, "escape", title=title, milestones=(("100", "<b>"),))
+    campaign = make_campaign("escape", title=title, milestones=(("100", "<b>"),))
     svg = render_svg(model_for(session, campaign))
     assert "<script" not in svg
     root = ET.fromstring(svg)  # well-formed XML despite the hostile title
@@ -127,24 +127,24 @@ def test_svg_escapes_every_text(session):
 def test_png_shows_the_fill_in_the_accent_colour(session, demo):
     png = render_png(model_for(session, demo, accent="#ff8800"))
     image = Image.open(io.BytesIO(png))
-    assert image.format == "PNG" and image.size == (720, 192)
+    assert image.format == "PNG" and image.size == (720, 216)
     y = 56 * 2  # the middle of the bar
     assert image.getpixel((80 * 2, y)) == (0xFF, 0x88, 0x00)  # inside the 43 % fill
     assert image.getpixel((300 * 2, y)) == (0xD0, 0xD7, 0xDE)  # the empty track
 
 
-def test_version_changes_with_a_donation_and_an_edit(session, demo):
+def test_version_changes_with_a_donation_and_an_edit(session, demo, make_donation):
     now = at("2026-11-25 10:00")
     first = campaign_version(session, "demo", now)
     assert campaign_version(session, "demo", now) == first
-    new_donation(session, demo, "5")
+    make_donation(demo, "5")
     second = campaign_version(session, "demo", now)
     assert second.key() != first.key()
     assert campaign_version(session, "demo", at("2026-11-26 10:00")).key() != second.key()  # days left
 
 
-def test_version_of_a_draft_or_an_unknown_campaign_is_not_found(session):
-    new_campaign(session, "hidden", status="draft")
+def test_version_of_a_draft_or_an_unknown_campaign_is_not_found(session, make_campaign):
+    make_campaign("hidden", status="draft")
     for slug in ("hidden", "missing", "../etc"):
         with pytest.raises(NotFound):
             campaign_version(session, slug, at("2026-11-25 10:00"))

@@ -12,7 +12,6 @@ import xml.etree.ElementTree as ET
 import pytest
 from PIL import Image
 
-from conftest import new_campaign, new_donation
 from tracker import create_app
 from tracker.widgets import VARIANT_SIZES
 from widget_helpers import counting_statements, demo  # noqa: F401 - fixture
@@ -155,11 +154,11 @@ def test_each_option_has_its_own_etag(client, demo):
     assert client.get("/widget/demo?variant=nonsense").headers["ETag"] == client.get("/widget/demo").headers["ETag"]
 
 
-def test_a_donation_in_another_worker_shows_up_at_once(clean_db, settings_factory, session, demo):
+def test_a_donation_in_another_worker_shows_up_at_once(clean_db, settings_factory, demo, make_donation):
     worker_a, worker_b = (create_app(settings_factory()).test_client() for _ in range(2))
     before = worker_a.get("/widget/demo.svg")
     assert worker_b.get("/widget/demo.svg").data == before.data
-    new_donation(session, demo, "100")  # recorded elsewhere, e.g. by the admin's worker
+    make_donation(demo, "100")  # recorded elsewhere, e.g. by the admin's worker
     for worker in (worker_a, worker_b):
         after = worker.get("/widget/demo.svg", headers={"If-None-Match": before.headers["ETag"]})
         assert after.status_code == 200
@@ -168,14 +167,14 @@ def test_a_donation_in_another_worker_shows_up_at_once(clean_db, settings_factor
         client.application.extensions["tracker_engine"].dispose()
 
 
-def test_unknown_and_draft_campaigns_are_404(client, session):
-    new_campaign(session, "hidden", status="draft")
+def test_unknown_and_draft_campaigns_are_404(client, session, make_campaign):
+    make_campaign("hidden", status="draft")
     for path in ("/widget/hidden", "/widget/hidden.svg", "/widget/missing.png", "/widget/Bad%20Slug"):
         assert client.get(path).status_code == 404, path
 
 
-def test_svg_is_xml_with_a_title_and_escaped_text(client, session):
-    new_campaign(session, "esc", title='Ben & Jerry\'s <"fund">')
+def test_svg_is_xml_with_a_title_and_escaped_text(client, session, make_campaign):
+    make_campaign("esc", title='Ben & Jerry\'s <"fund">')
     response = client.get("/widget/esc.svg?locale=en")
     assert response.mimetype == "image/svg+xml"
     root = ET.fromstring(response.data)
@@ -188,7 +187,7 @@ def test_svg_is_xml_with_a_title_and_escaped_text(client, session):
 def test_png_is_an_image(client, demo):
     response = client.get("/widget/demo.png")
     assert response.mimetype == "image/png"
-    assert Image.open(io.BytesIO(response.data)).size == (720, 192)
+    assert Image.open(io.BytesIO(response.data)).size == (720, 216)
 
 
 def test_embed_script_is_small_and_never_parses_api_text_as_html(client):

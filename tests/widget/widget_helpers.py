@@ -1,8 +1,9 @@
-"""Helpers and fixtures for the widget and API tests (import the fixtures into a test module to use them)."""
+"""Helpers and fixtures for the widget tests (import the fixtures into a test module to use them)."""
 
 from __future__ import annotations
 
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -27,6 +28,11 @@ def demo(session: Any) -> Campaign:
     campaign = load_demo(session)
     session.commit()
     return campaign
+
+
+def at(text: str) -> datetime:
+    """An aware UTC datetime from "2026-11-25 10:00"."""
+    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
 
 
 @contextmanager

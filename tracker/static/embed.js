@@ -61,7 +61,7 @@
     // Black or white text on the accent, whichever has the higher WCAG contrast.
     w.style.setProperty("--at", (luminance(accent) + 0.05) / 0.05 >= 1.05 / (luminance(accent) + 0.05) ? "#000" : "#fff");
     if (variant === "cta") el(w, "p", "cta", f.cta);
-    if (variant !== "bar") el(w, "h2", "", data.title);
+    if (variant === "card") el(w, "h2", "", data.title);
     var bar = el(w, "div", "bar");
     bar.setAttribute("role", "progressbar");
     bar.setAttribute("aria-label", data.title);
