@@ -8,7 +8,7 @@ from ..reports import audit_entities, find_audit_events
 from ..web import db
 from .access import requires
 from .blueprint import bp
-from .forms import AuditFilterForm
+from .forms import AuditFilterForm, options
 
 
 @bp.get("/audit")
@@ -16,7 +16,7 @@ from .forms import AuditFilterForm
 def audit_log() -> tuple[str, int]:
     """Filterable list of audit events (entity, action, user, dates)."""
     form = AuditFilterForm(request.args)
-    form.entity.choices = [("", "any"), *[(e, e) for e in audit_entities(db())]]
+    form.entity.choices = options([("", "any"), *[(e, e) for e in audit_entities(db())]])
     if not form.validate():
         return render_template("admin/audit.html", form=form, page=None), 422
     page = find_audit_events(db(), form.to_filter(), form.page.data or 1)

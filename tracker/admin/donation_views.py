@@ -23,6 +23,7 @@ from .forms import (
     DonationFilterForm,
     DonationForm,
     ReasonForm,
+    options,
     as_local_input,
     local_datetime,
 )
@@ -39,7 +40,7 @@ def _campaign_choices(include_archived: bool = False) -> list[tuple[int, str]]:
 def donations() -> tuple[str, int]:
     """The ledger, filtered by campaign, status, source and dates, a page at a time."""
     form = DonationFilterForm(request.args)
-    form.campaign.choices = [(0, "any"), *_campaign_choices(include_archived=True)]
+    form.campaign.choices = options([(0, "any"), *_campaign_choices(include_archived=True)])
     if not form.validate():
         return render_template("admin/donations.html", form=form, page=None), 422
     page = find_donations(db(), form.to_filter(), form.page.data or 1)
@@ -51,7 +52,7 @@ def donations() -> tuple[str, int]:
 def donation_new() -> BaseResponse | tuple[str, int]:
     """Add a donation; an amount in another currency is shown converted, with its rate, to confirm first."""
     form = DonationForm(campaign=request.args.get("campaign", type=int), form_key=uuid.uuid4().hex)
-    form.campaign.choices = _campaign_choices()
+    form.campaign.choices = options(_campaign_choices())
     conversion = None
     if form.validate_on_submit():
         campaign = db().get_one(Campaign, form.campaign.data)

@@ -22,6 +22,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional, ValidationError
 
 from ..campaigns import DISPLAY_DEFAULTS, THEMES, CampaignInput, MilestoneInput
@@ -36,6 +37,11 @@ from ..users import MIN_PASSWORD
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 TIMEZONES = sorted(available_timezones())
 NETWORKS = sorted({network for coin in COINS.values() for network in coin.networks})
+
+
+def options(pairs: Any) -> list[SelectChoice]:
+    """SelectField choices from (value, label) pairs or plain values."""
+    return [SelectChoice(*pair) if isinstance(pair, tuple) else SelectChoice(pair) for pair in pairs]
 
 
 class CurrencyField(StringField):
@@ -147,14 +153,14 @@ class CampaignForm(FlaskForm):
     description = TextAreaField("Description", validators=[Length(max=5000)])
     target = MoneyField("Goal per period")
     currency = CurrencyField("Goal currency", default="USD")
-    period = SelectField("Period", choices=[(p, p.capitalize() if p != "once" else "One-off") for p in PERIODS])
-    timezone = SelectField("Time zone", choices=TIMEZONES, default="UTC")
+    period = SelectField("Period", choices=options([(p, p.capitalize() if p != "once" else "One-off") for p in PERIODS]))
+    timezone = SelectField("Time zone", choices=options(TIMEZONES), default="UTC")
     starts_at = DateTimeLocalField("Starts (in the campaign's time zone)", format=DATETIME_FORMATS,
                                    validators=[Optional()])
     ends_at = DateTimeLocalField("Ends", format=DATETIME_FORMATS, validators=[Optional()])
-    status = SelectField("Status", choices=[(s, s.capitalize()) for s in CAMPAIGN_STATUSES], default="draft")
+    status = SelectField("Status", choices=options([(s, s.capitalize()) for s in CAMPAIGN_STATUSES]), default="draft")
     milestones = FieldList(FormField(MilestoneForm), min_entries=4, max_entries=20)
-    theme = SelectField("Widget theme", choices=[(t, t.capitalize()) for t in THEMES],
+    theme = SelectField("Widget theme", choices=options([(t, t.capitalize()) for t in THEMES]),
                         default=DISPLAY_DEFAULTS["theme"])
     accent = StringField("Accent colour", default=DISPLAY_DEFAULTS["accent"])
     show_donors = BooleanField("Show the number of donors", default=DISPLAY_DEFAULTS["show_donors"])
@@ -181,6 +187,9 @@ class CampaignForm(FlaskForm):
                 valid = False
                 continue
             self.parsed_milestones.append(MilestoneInput(parsed, label.data or ""))
+        if any(entry.errors for entry in self.milestones):
+            # FieldList gathers its errors while validating: gather them again with ours.
+            self.milestones.errors = [entry.errors for entry in self.milestones]
         return valid
 
     def load(self, campaign: Any) -> None:
@@ -212,7 +221,7 @@ class CampaignForm(FlaskForm):
 
 
 class StatusForm(FlaskForm):
-    status = SelectField("Status", choices=CAMPAIGN_STATUSES)
+    status = SelectField("Status", choices=options(CAMPAIGN_STATUSES))
 
 
 class RaisedToForm(FlaskForm):
@@ -232,7 +241,7 @@ class DonationForm(FlaskForm):
     currency = CurrencyField("Currency")
     received_at = DateTimeLocalField("Received (campaign's time zone; empty: now)", format=DATETIME_FORMATS,
                                      validators=[Optional()])
-    status = SelectField("Status", choices=[("confirmed", "Confirmed"), ("pending", "Pending")])
+    status = SelectField("Status", choices=options([("confirmed", "Confirmed"), ("pending", "Pending")]))
     donor_name = StringField("Donor name", validators=[Length(max=200)])
     message = TextAreaField("Message", validators=[Length(max=2000)])
     is_public = BooleanField("The donor agreed to be listed publicly")
@@ -285,9 +294,9 @@ class ImportConfirmForm(FlaskForm):
 
 
 class PaymentMethodForm(FlaskForm):
-    kind = SelectField("Kind", choices=[("address", "Coin address"), ("link", "Link"), ("email", "Contact e-mail")])
+    kind = SelectField("Kind", choices=options([("address", "Coin address"), ("link", "Link"), ("email", "Contact e-mail")]))
     coin = StringField("Coin (BTC, BCH, ETH…) or channel name", validators=[Length(max=16)])
-    network = SelectField("Network", choices=NETWORKS, default="mainnet")
+    network = SelectField("Network", choices=options(NETWORKS), default="mainnet")
     target = StringField("Address, https:// link or e-mail", validators=[DataRequired("enter the address"),
                                                                          Length(max=300)])
     label = StringField("Label", validators=[Length(max=200)])
@@ -304,7 +313,7 @@ class PaymentMethodForm(FlaskForm):
 
 
 class MoveForm(FlaskForm):
-    direction = SelectField(choices=[("-1", "up"), ("1", "down")])
+    direction = SelectField(choices=options([("-1", "up"), ("1", "down")]))
 
 
 class RateForm(FlaskForm):
@@ -319,12 +328,12 @@ class RateForm(FlaskForm):
 class UserCreateForm(FlaskForm):
     email = StringField("E-mail", validators=[DataRequired("enter an e-mail address"), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired("choose a password")])
-    role = SelectField("Role", choices=ROLES, default="admin")
+    role = SelectField("Role", choices=options(ROLES), default="admin")
 
 
 class UserUpdateForm(FlaskForm):
-    role = SelectField("Role", choices=ROLES)
-    active = SelectField("Account", choices=[("1", "active"), ("0", "deactivated")])
+    role = SelectField("Role", choices=options(ROLES))
+    active = SelectField("Account", choices=options([("1", "active"), ("0", "deactivated")]))
 
 
 class DonationFilterForm(FlaskForm):
@@ -332,8 +341,8 @@ class DonationFilterForm(FlaskForm):
         csrf = False  # a GET filter changes nothing
 
     campaign = SelectField("Campaign", coerce=int, default=0)
-    status = SelectField("Status", choices=[("", "any"), *[(s, s) for s in DONATION_STATUSES]], default="")
-    source = SelectField("Source", choices=[("", "any"), *[(s, s) for s in DONATION_SOURCES]], default="")
+    status = SelectField("Status", choices=options([("", "any"), *[(s, s) for s in DONATION_STATUSES]]), default="")
+    source = SelectField("Source", choices=options([("", "any"), *[(s, s) for s in DONATION_SOURCES]]), default="")
     date_from = DateField("Received from", validators=[Optional()])
     date_to = DateField("to (inclusive)", validators=[Optional()])
     page = IntegerField(default=1, validators=[Optional()])

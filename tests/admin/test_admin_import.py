@@ -1,0 +1,91 @@
+"""CSV import: a preview saves nothing, errors carry line numbers, confirming imports once."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+
+from admin_helpers import field_errors
+
+from tracker.models import AuditEvent, Donation
+
+GOOD_CSV = ("campaign,amount,currency,received_at,external_id,donor_name\n"
+            "demo,10.00,USD,2026-11-01T10:00:00+00:00,bank-1,Ada\n"
+            "demo,5,USD,2026-11-02T10:00:00+00:00,bank-2,\"=cmd|' /C calc'!A0\"\n")
+BAD_CSV = ("campaign,amount,currency,received_at\n"
+           "demo,10.00,USD,2026-11-01T10:00:00+00:00\n"
+           "demo,12,50,USD,2026-11-01T10:00:00+00:00\n"
+           "nope,3,USD,2026-11-01T10:00:00+00:00\n"
+           "demo,1e3,USD,2026-11-01T10:00:00+00:00\n")
+
+
+def upload(client, text: str, name: str = "donations.csv"):
+    return client.post("/admin/donations/import", data={"file": (io.BytesIO(text.encode()), name)},
+                       content_type="multipart/form-data")
+
+
+def confirm_fields(html: str) -> dict[str, str]:
+    return {name: re.search(rf'name="{name}" type="hidden" value="([^"]*)"', html).group(1)
+            for name in ("payload", "signature")}
+
+
+def test_preview_saves_nothing_and_confirm_imports(admin, make_campaign, count, donations):
+    make_campaign("demo")
+    assert admin.get("/admin/donations/import").status_code == 200
+    preview = upload(admin, GOOD_CSV)
+    assert preview.status_code == 200
+    html = preview.data.decode()
+    assert "<strong>2</strong> new donation(s)" in html and "Nothing has been saved" in html
+    assert count(Donation) == 0 and count(AuditEvent) == 1  # only the campaign's creation
+    fields = confirm_fields(html)
+    response = admin.post("/admin/donations/import/confirm", data=fields)
+    assert response.status_code == 302
+    rows = donations()
+    assert [(d.amount_minor, d.external_id, d.source) for d in rows] == [(1000, "bank-1", "import"),
+                                                                         (500, "bank-2", "import")]
+    # Importing the same file again adds nothing: the external ids are already in the ledger.
+    again = upload(admin, GOOD_CSV).data.decode()
+    assert "<strong>0</strong> new donation(s), <strong>2</strong> already in the ledger" in again
+    assert 'name="payload"' not in again
+    # Even a replayed confirmation (a double click, a reload) adds nothing.
+    replay = admin.post("/admin/donations/import/confirm", data=fields, follow_redirects=True)
+    assert b"Imported 0 donation(s); 2 were already in the ledger." in replay.data
+    assert count(Donation) == 2
+
+
+def test_errors_are_listed_by_line_and_nothing_can_be_confirmed(admin, make_campaign, count):
+    make_campaign("demo")
+    response = upload(admin, BAD_CSV)
+    assert response.status_code == 422
+    html = response.data.decode()
+    assert "<strong>1</strong> new donation(s)" in html and "<strong>3</strong> refused row(s)" in html
+    assert re.search(r"<td>3</td><td>[^<]*</td>", html)
+    assert "<td>4</td><td>no campaign &#39;nope&#39;: create it first</td>" in html
+    assert re.search(r"<td>5</td><td>exponent notation", html)
+    assert 'name="payload"' not in html
+    assert count(Donation) == 0
+
+
+def test_a_changed_preview_is_refused(admin, make_campaign, count):
+    make_campaign("demo")
+    fields = confirm_fields(upload(admin, GOOD_CSV).data.decode())
+    forged = GOOD_CSV.replace("10.00", "9999.00")
+    fields["payload"] = base64.b64encode(forged.encode()).decode()
+    response = admin.post("/admin/donations/import/confirm", data=fields)
+    assert response.status_code == 422
+    assert "changed on the way" in field_errors(response.data, "file")
+    assert count(Donation) == 0
+
+
+def test_unreadable_files_are_explained(admin, make_campaign):
+    make_campaign("demo")
+    missing = upload(admin, "name,amount\nx,1\n")
+    assert missing.status_code == 422
+    assert "lacks the column(s) campaign, currency, received_at" in field_errors(missing.data, "file")
+    binary = admin.post("/admin/donations/import", data={"file": (io.BytesIO(b"\xff\xfe\x00bad"), "x.csv")},
+                        content_type="multipart/form-data")
+    assert binary.status_code == 422
+    assert "not UTF-8" in field_errors(binary.data, "file")
+    empty = admin.post("/admin/donations/import", data={}, content_type="multipart/form-data")
+    assert empty.status_code == 422

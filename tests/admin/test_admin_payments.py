@@ -1,0 +1,116 @@
+"""Payment methods: checksum errors by the field, re-authentication for new addresses, audit, order."""
+
+from __future__ import annotations
+
+import pyotp
+import pytest
+from admin_helpers import BTC_NEW, BTC_OLD, BTC_TYPO, field_errors
+
+from tracker.audit import Actor
+from tracker.models import PaymentMethod
+from tracker.payments import PaymentMethodInput, list_payment_methods, save_payment_method
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture()
+def btc(session):
+    method = save_payment_method(session, PaymentMethodInput("address", "BTC", BTC_OLD, "Bitcoin"), actor=Actor.cli())
+    session.commit()
+    return method
+
+
+def method_data(**changes):
+    return {"kind": "address", "coin": "BTC", "network": "mainnet", "target": BTC_OLD, "label": "Bitcoin",
+            "active": "y"} | changes
+
+
+def stored(app_session):
+    app_session.rollback()
+    app_session.expire_all()
+    return list_payment_methods(app_session, active_only=False)
+
+
+def test_a_mistyped_address_is_refused_with_the_reason_by_the_field(admin, count):
+    response = admin.post("/admin/payment-methods/new", data=method_data(target=BTC_TYPO))
+    assert response.status_code == 422
+    assert "checksum does not match" in field_errors(response.data, "target")
+    assert count(PaymentMethod) == 0
+
+
+def test_adding_an_address_asks_for_the_password_first(admin, app_session, events):
+    step = admin.post("/admin/payment-methods/new", data=method_data())
+    assert step.status_code == 200
+    assert b"Confirm the new address" in step.data and BTC_OLD.encode() in step.data
+    assert b'src="data:image/svg+xml;base64,' in step.data
+    assert stored(app_session) == []
+    wrong = admin.post("/admin/payment-methods/new", data=method_data(confirmed="1", password="guess"))
+    assert wrong.status_code == 422
+    assert "this is not your password" in field_errors(wrong.data, "password")
+    assert stored(app_session) == []
+    done = admin.post("/admin/payment-methods/new", data=method_data(confirmed="1", password=PASSWORD))
+    assert done.status_code == 302
+    [method] = stored(app_session)
+    assert method.target == BTC_OLD
+    assert len(events("payment_method.create")) == 1
+
+
+def test_changing_an_address_shows_old_and_new_and_is_audited(admin, btc, app_session, events):
+    page = admin.get(f"/admin/payment-methods/{btc.id}")
+    assert BTC_OLD.encode() in page.data
+    step = admin.post(f"/admin/payment-methods/{btc.id}", data=method_data(target=BTC_NEW))
+    html = step.data.decode()
+    assert step.status_code == 200
+    assert html.index(BTC_OLD) < html.index(BTC_NEW)  # old beside new, in reading order
+    assert stored(app_session)[0].target == BTC_OLD
+    # Skipping the confirm step by posting `confirmed` without the password does not work either.
+    skipped = admin.post(f"/admin/payment-methods/{btc.id}", data=method_data(target=BTC_NEW, confirmed="1"))
+    assert skipped.status_code == 422
+    assert stored(app_session)[0].target == BTC_OLD
+    done = admin.post(f"/admin/payment-methods/{btc.id}",
+                      data=method_data(target=BTC_NEW, confirmed="1", password=PASSWORD))
+    assert done.status_code == 302
+    assert stored(app_session)[0].target == BTC_NEW
+    [event] = events("payment_method.address_change")
+    assert (event.before["target"], event.after["target"]) == (BTC_OLD, BTC_NEW)
+    assert event.actor == "admin@example.org" and event.ip_address == "127.0.0.1"
+    log = admin.get("/admin/audit?action=payment_method").data.decode()
+    assert BTC_OLD in log and BTC_NEW in log
+
+
+def test_a_label_change_needs_no_password(admin, btc, app_session):
+    response = admin.post(f"/admin/payment-methods/{btc.id}", data=method_data(label="Donate BTC"))
+    assert response.status_code == 302
+    assert stored(app_session)[0].label == "Donate BTC"
+
+
+def test_with_two_factor_a_current_code_is_needed(client, make_user, btc, app_session):
+    secret = pyotp.random_base32()
+    make_user(totp_secret=secret)
+    client.post("/admin/login", data={"email": "admin@example.org", "password": PASSWORD})
+    assert client.post("/admin/login/code", data={"code": pyotp.TOTP(secret).now()}).status_code == 302
+    step = client.post(f"/admin/payment-methods/{btc.id}", data=method_data(target=BTC_NEW))
+    assert b'name="code"' in step.data
+    no_code = client.post(f"/admin/payment-methods/{btc.id}",
+                          data=method_data(target=BTC_NEW, confirmed="1", password=PASSWORD, code="000000"))
+    assert no_code.status_code == 422
+    assert "wrong or has expired" in field_errors(no_code.data, "code")
+    assert stored(app_session)[0].target == BTC_OLD
+    done = client.post(f"/admin/payment-methods/{btc.id}", data=method_data(
+        target=BTC_NEW, confirmed="1", password=PASSWORD, code=pyotp.TOTP(secret).now()))
+    assert done.status_code == 302
+    assert stored(app_session)[0].target == BTC_NEW
+
+
+def test_reorder_and_deactivate(admin, btc, session, app_session):
+    mail = save_payment_method(session, PaymentMethodInput("email", "email", "give@example.org", "Write to us"),
+                               actor=Actor.cli())
+    session.commit()
+    listing = admin.get("/admin/payment-methods").data.decode()
+    assert listing.index(BTC_OLD) < listing.index("give@example.org")
+    assert admin.post(f"/admin/payment-methods/{mail.id}/move", data={"direction": "-1"}).status_code == 302
+    assert [m.id for m in stored(app_session)] == [mail.id, btc.id]
+    assert admin.post(f"/admin/payment-methods/{btc.id}/active").status_code == 302
+    assert [m.active for m in stored(app_session)] == [True, False]
+    assert admin.post(f"/admin/payment-methods/{btc.id}/active").status_code == 302
+    assert all(m.active for m in stored(app_session))

@@ -1,0 +1,69 @@
+"""Domain queries behind the back office: daily totals per local day, chart geometry, pages."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from tracker.admin.display import daily_chart, embed_codes
+from tracker.audit import Actor
+from tracker.ledger import refund_donation
+from tracker.reports import MAX_CHART_DAYS, DonationFilter, chart_days, daily_totals, find_donations
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+
+
+def test_daily_totals_follow_the_campaign_time_zone(session, make_campaign, make_donation):
+    campaign = make_campaign("ny", period="monthly", tz="America/New_York")
+    other = make_campaign("other", period="monthly")
+    make_donation(campaign, "10", received_at=utc("2026-11-10 03:00"))   # 9 Nov, 22:00 in New York
+    make_donation(campaign, "20", received_at=utc("2026-11-10 06:00"))   # 10 Nov, 01:00
+    make_donation(campaign, "5", received_at=utc("2026-11-02 04:30"))    # 1 Nov, 23:30 (a 25-hour day)
+    make_donation(campaign, "-3", received_at=utc("2026-11-10 07:00"), source="adjustment", reason="fee")
+    refunded = make_donation(campaign, "1000", received_at=utc("2026-11-10 08:00"))
+    refund_donation(session, refunded, actor=Actor.cli(), reason="test")
+    make_donation(campaign, "7", received_at=utc("2026-11-11 12:00"), status="pending")
+    make_donation(campaign, "40", received_at=utc("2026-10-31 12:00"))   # the previous month
+    make_donation(other, "99", received_at=utc("2026-11-10 06:00"))
+    session.commit()
+    totals = daily_totals(session, campaign, now=utc("2026-11-12 15:00"))
+    assert [t.day for t in totals] == [date(2026, 11, d) for d in range(1, 13)]
+    by_day = {t.day.day: t.total.minor for t in totals}
+    assert by_day[1] == 500 and by_day[9] == 1000 and by_day[10] == 1700
+    assert sum(by_day.values()) == 3200
+
+
+def test_chart_days_are_bounded(make_campaign):
+    yearly = make_campaign("yearly", period="yearly")
+    days = chart_days(yearly, utc("2026-12-31 12:00"))
+    assert len(days) == MAX_CHART_DAYS and days[-1] == date(2026, 12, 31)
+    once = make_campaign("once", period="once")
+    assert len(chart_days(once, utc("2026-12-31 12:00"))) == 30
+
+
+def test_chart_geometry_puts_negative_days_below_the_baseline(session, make_campaign, make_donation):
+    campaign = make_campaign("demo", period="monthly")
+    make_donation(campaign, "30", received_at=utc("2026-11-01 10:00"))
+    make_donation(campaign, "-10", received_at=utc("2026-11-02 10:00"), source="adjustment", reason="fix")
+    chart = daily_chart(daily_totals(session, campaign, now=utc("2026-11-03 10:00")), width=300, height=104)
+    first, second, third = chart.bars
+    assert first.y + first.height == chart.baseline == second.y
+    assert first.height == 3 * second.height
+    assert third.height == 0
+    assert daily_chart([]) is None
+
+
+def test_find_donations_pages(session, make_campaign, make_donation):
+    campaign = make_campaign("demo")
+    for _ in range(5):
+        make_donation(campaign, "1")
+    page = find_donations(session, DonationFilter(campaign_id=campaign.id), number=2, per_page=2)
+    assert (len(page.items), page.total, page.pages, page.has_previous, page.has_next) == (2, 5, 3, True, True)
+
+
+def test_embed_codes_escape_the_title():
+    codes = {c.key: c.code for c in embed_codes("https://news.example/", "demo", 'A "quoted" [title]')}
+    assert codes["iframe"].startswith('<iframe src="https://news.example/widget/demo" title="A &quot;quoted&quot;')
+    assert codes["markdown"] == "[![A \"quoted\" title](https://news.example/widget/demo.svg)](https://news.example/support)"
+    assert codes["json"] == "https://news.example/api/v1/campaigns/demo"
