@@ -24,6 +24,9 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.security.secure_cookies,
+        # Browsers send the admin's cookies to /admin only, never with readers' pages.
+        SESSION_COOKIE_PATH="/admin",
+        REMEMBER_COOKIE_PATH="/admin",
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=settings.security.secure_cookies,

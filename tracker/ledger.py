@@ -240,11 +240,19 @@ def rebuild_totals(session: Session, campaign: Campaign) -> None:
 
     Needed when a campaign's period or time zone changes, which moves period boundaries.
     """
-    for donation in session.scalars(select(Donation).where(Donation.campaign_id == campaign.id)):
-        key = period_key(campaign, donation.received_at)
-        if donation.period_start != key:
-            donation.period_start = key
     session.flush()
+    # Streamed in batches of plain rows, not ORM objects, so a large ledger fits in memory.
+    rows = session.execute(
+        select(Donation.id, Donation.received_at, Donation.period_start)
+        .where(Donation.campaign_id == campaign.id).execution_options(yield_per=5000))
+    moved = []
+    for donation_id, received_at, current in rows:
+        key = period_key(campaign, received_at)
+        if key != current:
+            moved.append({"id": donation_id, "period_start": key})
+    for first in range(0, len(moved), 5000):
+        session.execute(update(Donation), moved[first:first + 5000])
+    session.expire_all()
     session.query(PeriodTotal).filter(PeriodTotal.campaign_id == campaign.id).delete(
         synchronize_session=False)
     for row in _ledger_totals(session, campaign.id):

@@ -19,6 +19,7 @@ from .models import PaymentMethod, utcnow
 from .users import EMAIL
 
 KINDS = ("address", "link", "email")
+MAX_LABEL = 60
 _URL = re.compile(r"https://[^\s<>\"']{3,290}")
 
 
@@ -85,8 +86,10 @@ def save_payment_method(session: Session, data: PaymentMethodInput, *, actor: Ac
     """Add a payment method or change `method`; validated by checksum and audited before/after."""
     coin, target = _canonical_target(data)
     label = data.label.strip()
-    if len(label) > 200:
-        raise InvalidInput("the label is too long (at most 200 characters)", field="label")
+    # The label travels inside the payment URI, percent-encoded (up to 12 bytes a character),
+    # and the URI must still fit one QR code.
+    if len(label) > MAX_LABEL:
+        raise InvalidInput(f"the label is too long (at most {MAX_LABEL} characters)", field="label")
     clash = session.scalar(select(PaymentMethod.id).where(
         PaymentMethod.coin == coin, PaymentMethod.network == data.network, PaymentMethod.target == target))
     if clash is not None and (method is None or clash != method.id):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, current_app, g, jsonify, render_template, request
+from flask.sessions import SecureCookieSessionInterface
 from flask.wrappers import Response
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -28,6 +29,7 @@ babel = Babel()
 login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
+ADMIN_PREFIX = "/admin"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 #: Content-Security-Policy of every page unless a view sets its own (the widget does).
@@ -92,6 +94,20 @@ def load_signed_in_user(token: str) -> SignedInUser | None:
     return SignedInUser(user)
 
 
+class AdminOnlySessionInterface(SecureCookieSessionInterface):
+    """Cookie sessions exist only under /admin.
+
+    Readers' pages, widgets and images must set no cookie and stay cacheable by any CDN,
+    so outside /admin nothing is saved and no `Vary: Cookie` is added, even when an
+    extension (Flask-Login's remember-me hook) glanced at the session.
+    """
+
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        if not request.path.startswith(ADMIN_PREFIX):
+            return
+        super().save_session(app, session, response)
+
+
 def register_database(app: Flask, config: Settings) -> None:
     engine = make_engine(config.database.url, echo=config.database.echo)
     app.extensions["tracker_engine"] = engine
@@ -122,6 +138,7 @@ def select_locale() -> str:
 
 
 def register_extensions(app: Flask, config: Settings) -> None:
+    app.session_interface = AdminOnlySessionInterface()
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_locale=config.site.default_locale)
     login_manager.init_app(app)

@@ -18,3 +18,18 @@ def test_unknown_page_is_a_404_page(client):
     response = client.get("/no-such-page")
     assert response.status_code == 404
     assert b"Not found" in response.data
+
+
+def test_public_pages_do_not_vary_on_cookies_even_for_a_signed_in_admin(client, auth):
+    """A CDN can cache readers' pages: no Set-Cookie and no Vary: Cookie outside /admin."""
+    auth.login()
+    for path in ("/support", "/no-such-page"):
+        response = client.get(path)
+        assert "Set-Cookie" not in response.headers
+        assert "Cookie" not in response.headers.get("Vary", "")
+
+
+def test_admin_session_cookie_is_scoped_to_admin(client, auth):
+    response = auth.login()
+    cookie = response.headers.get("Set-Cookie", "")
+    assert "Path=/admin" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
