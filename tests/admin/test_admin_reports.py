@@ -64,6 +64,8 @@ def test_find_donations_pages(session, make_campaign, make_donation):
 
 def test_embed_codes_escape_the_title():
     codes = {c.key: c.code for c in embed_codes("https://news.example/", "demo", 'A "quoted" [title]')}
-    assert codes["iframe"].startswith('<iframe src="https://news.example/widget/demo" title="A &quot;quoted&quot;')
-    assert codes["markdown"] == "[![A \"quoted\" title](https://news.example/widget/demo.svg)](https://news.example/support)"
+    assert codes["iframe"].startswith('<iframe class="reader-support-widget" src="https://news.example/widget/demo" '
+                                      'title="A &quot;quoted&quot;')
+    assert codes["markdown"] == "[![A \"quoted\" title](https://news.example/widget/demo.svg)](https://news.example/c/demo)"
+    assert codes["script"].startswith('<script src="https://news.example/embed.js" async></script>')
     assert codes["json"] == "https://news.example/api/v1/campaigns/demo"

@@ -30,16 +30,18 @@ def embed_codes(base_url: str, slug: str, title: str) -> list[EmbedCode]:
     base = base_url.rstrip("/")
     path = quote(slug)
     alt = title.replace("[", "").replace("]", "")
+    # Kept in step by hand with the widget's own snippets (templates/widget/_embed_macros.html).
     return [
         EmbedCode("iframe", "HTML (iframe)",
-                  f'<iframe src="{base}/widget/{path}" title="{_attr(title)}" width="360" height="140" '
-                  f'style="border:0" loading="lazy"></iframe>'),
+                  f'<iframe class="reader-support-widget" src="{base}/widget/{path}" title="{_attr(title)}" '
+                  f'width="360" height="196" frameborder="0" loading="lazy"></iframe>'),
         EmbedCode("script", "Script (Shadow DOM)",
-                  f'<div data-tracker-campaign="{path}"></div>\n'
-                  f'<script src="{base}/widget/embed.js" async></script>'),
-        EmbedCode("image", "Image (HTML)", f'<img src="{base}/widget/{path}.svg" alt="{_attr(title)}">'),
+                  f'<script src="{base}/embed.js" async></script>\n<div data-tracker-campaign="{path}"></div>'),
+        EmbedCode("image", "Image (HTML)",
+                  f'<a href="{base}/c/{path}"><img src="{base}/widget/{path}.svg" alt="{_attr(title)}" '
+                  f'width="360" height="108"></a>'),
         EmbedCode("json", "JSON URL", f"{base}/api/v1/campaigns/{path}"),
-        EmbedCode("markdown", "Markdown image", f"[![{alt}]({base}/widget/{path}.svg)]({base}/support)"),
+        EmbedCode("markdown", "Markdown image", f"[![{alt}]({base}/widget/{path}.svg)]({base}/c/{path})"),
     ]
 
 
