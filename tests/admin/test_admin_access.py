@@ -213,3 +213,21 @@ def test_session_cookie_is_http_only_and_same_site(client, make_user):
     response = client.post("/admin/login", data={"email": "admin@example.org", "password": "correct horse battery staple"})
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_only_attempts_that_send_a_secret_count_towards_the_limit(clean_db, settings_factory, make_user):
+    from admin_helpers import BTC_OLD
+
+    app = create_app(settings_factory(**{"security.login_rate_limit": "3 per minute"}))
+    app.config["WTF_CSRF_ENABLED"] = False
+    client = app.test_client()
+    make_user()
+    assert client.post("/admin/login", data={"email": "admin@example.org",
+                                             "password": "correct horse battery staple"}).status_code == 302
+    data = {"kind": "address", "coin": "BTC", "network": "mainnet", "target": BTC_OLD, "label": "Bitcoin"}
+    # Filling in the form (no password yet) is not a guess, however often it happens.
+    assert [client.post("/admin/payment-methods/new", data=data).status_code for _ in range(4)] == [200] * 4
+    guesses = [client.post("/admin/payment-methods/new", data=data | {"confirmed": "1", "password": "guess"}).status_code
+               for _ in range(3)]
+    assert guesses == [422, 422, 429]
+    app.extensions["tracker_engine"].dispose()

@@ -88,10 +88,15 @@ def _account_key() -> str:
     return "account:" + (request.form.get("email") or "").strip().lower()[:254]
 
 
+def _no_secret_sent() -> bool:
+    # Only attempts that send a password or code count: editing a label is not a guess.
+    return not any(request.form.get(name) for name in ("password", "current_password", "code"))
+
+
 def checks_password(view: F) -> F:
     """Rate-limit a view that checks a password or TOTP code, per client address and per account."""
-    by_address = limiter.shared_limit(_login_rate, scope="password-check-address",
-                                      key_func=get_remote_address, methods=["POST"])
-    by_account = limiter.shared_limit(_login_rate, scope="password-check-account",
-                                      key_func=_account_key, methods=["POST"])
+    by_address = limiter.shared_limit(_login_rate, scope="password-check-address", key_func=get_remote_address,
+                                      methods=["POST"], exempt_when=_no_secret_sent)
+    by_account = limiter.shared_limit(_login_rate, scope="password-check-account", key_func=_account_key,
+                                      methods=["POST"], exempt_when=_no_secret_sent)
     return by_address(by_account(view))

@@ -122,7 +122,6 @@ def account_password() -> Response | tuple[str, int]:
 @requires("viewer", self_service=True)
 def account_sign_out_everywhere() -> Response:
     """End every session of this account, on every device, this one included."""
-    ActionForm()  # CSRF is checked by CSRFProtect before the view runs
     sign_out_everywhere(db(), _me(), actor=request_actor())
     db().commit()
     logout_user()

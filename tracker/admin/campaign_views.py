@@ -8,8 +8,8 @@ from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Response
 
 from ..campaigns import list_campaigns, save_campaign, set_status
-from ..models import Campaign
 from ..ledger import adjust_raised_to
+from ..models import Campaign
 from ..progress import campaign_progress
 from ..web import db, request_actor, settings
 from .access import requires
