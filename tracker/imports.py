@@ -1,9 +1,8 @@
-"""Donations CSV import in two steps: a preview that is rolled back, then the confirmed import.
+"""Donations CSV import in two steps: a preview that is rolled back, then the confirmed import."""
 
-Between the steps the CSV text travels in the confirm form with an HMAC over it and the
-user's id, so the server stores nothing, any worker can finish the import, and what is
-confirmed is byte for byte what was previewed.
-"""
+# Between the steps the CSV text travels in the confirm form with an HMAC over it and the
+# user's id: the server stores nothing, any worker can finish the import, and what is
+# confirmed is byte for byte what was previewed.
 
 from __future__ import annotations
 

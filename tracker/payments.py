@@ -57,10 +57,8 @@ def _canonical_target(data: PaymentMethodInput) -> tuple[str, str]:
 
 
 def new_target_of(data: PaymentMethodInput, method: PaymentMethod | None) -> str | None:
-    """The validated target readers would newly see if `data` were saved, or None if unchanged.
-
-    The admin pages ask for re-authentication whenever this is not None.
-    """
+    """The validated target readers would newly see if `data` were saved, or None if unchanged."""
+    # The admin pages ask for the password (and TOTP code) again whenever this is not None.
     coin, target = _canonical_target(data)
     if method is not None and (method.coin, method.network, method.target) == (coin, data.network, target):
         return None

@@ -144,12 +144,9 @@ def chart_days(campaign: Campaign, now: datetime) -> list[date]:
 
 
 def daily_totals(session: Session, campaign: Campaign, now: datetime | None = None) -> list[DayTotal]:
-    """Confirmed amounts (adjustments included) per local day of the current period.
-
-    One query over the index (campaign_id, received_at): a SUM per day with that day's UTC
-    bounds, so time zones are handled the same way on SQLite and PostgreSQL and no rows
-    are loaded.
-    """
+    """Confirmed amounts (adjustments included) per local day of the campaign's current period."""
+    # One query over the index (campaign_id, received_at): a SUM per day between that day's UTC
+    # bounds, so time zones work the same on SQLite and PostgreSQL and no rows are loaded.
     days = chart_days(campaign, now or utcnow())
     if not days:
         return []

@@ -22,11 +22,9 @@ PENDING_TOTP = "admin_pending_totp"
 
 
 def requires(role: str, *, self_service: bool = False) -> Callable[[F], F]:
-    """Let through signed-in users with at least `role`; any write needs at least "admin".
-
-    `self_service` marks views that only change the signed-in user's own session or
-    sign-in settings (sign out, two-factor, password): viewers may use those.
-    """
+    """Let through signed-in users with at least `role`; any write needs at least "admin"."""
+    # `self_service` marks views that only change the signed-in user's own session or sign-in
+    # settings (sign out, two-factor, password): a viewer must be able to use those.
     if role not in ROLE_ORDER:
         raise ValueError(f"unknown role {role!r}")
 

@@ -29,8 +29,8 @@ from ..campaigns import DISPLAY_DEFAULTS, THEMES, CampaignInput, MilestoneInput
 from ..coins import COINS
 from ..models import CAMPAIGN_STATUSES, DONATION_SOURCES, DONATION_STATUSES, PERIODS, ROLES
 from ..money import Money, MoneyError, normalize_currency
+from ..payments import PaymentMethodInput
 from ..rates import Conversion
-from ..payments import KINDS, PaymentMethodInput
 from ..reports import AuditFilter, DonationFilter
 from ..users import MIN_PASSWORD
 
@@ -57,11 +57,9 @@ class CurrencyField(StringField):
 
 
 class MoneyField(StringField):
-    """An amount typed as text, parsed exactly by Money.parse (never float, never rounded).
+    """An amount typed as text, parsed exactly by Money.parse into `.money` (never float, never rounded)."""
 
-    The currency comes from the form's `currency_field` (a field or a fixed code attribute);
-    the parsed value is in `.money`.
-    """
+    # The currency comes from the form's `currency_field`: a field, or a fixed code attribute.
 
     def __init__(self, label: str | None = None, validators: Any = None, *, currency_field: str = "currency",
                  allow_zero: bool = False, allow_negative: bool = False, **kwargs: Any) -> None:
@@ -252,10 +250,7 @@ class DonationForm(FlaskForm):
     shown_rate = HiddenField()
 
     def confirms(self, conversion: Conversion) -> bool:
-        """True when no conversion is needed or the admin was shown exactly this one.
-
-        Otherwise remember this conversion as the one shown, for the confirm step.
-        """
+        """True when no conversion is needed or the admin was shown exactly this one (else remember it)."""
         if conversion.rate is None:
             return True
         key = f"{conversion.rate.id}:{conversion.amount}:{conversion.converted}"
