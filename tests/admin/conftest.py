@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 from tracker.models import AuditEvent, Donation
 
 @pytest.fixture()
-def admin(auth: Any) -> Any:
+def admin(client: Any, auth: Any) -> Any:
     """A client signed in as an admin."""
     response = auth.login("admin@example.org", role="admin")
     assert response.status_code == 302, response.data
-    return auth._client
+    return client
 
 
 @pytest.fixture()

@@ -169,31 +169,31 @@ def test_login_is_rate_limited_per_account(clean_db, settings_factory, make_user
     app.extensions["tracker_engine"].dispose()
 
 
-def test_sign_out_everywhere_ends_other_sessions(app, auth, events):
+def test_sign_out_everywhere_ends_other_sessions(app, client, auth, events):
     auth.login()
     other = app.test_client()
     other.post("/admin/login", data={"email": "admin@example.org", "password": "correct horse battery staple"})
     assert other.get("/admin/").status_code == 200
-    response = auth._client.post("/admin/account/sign-out-everywhere")
+    response = client.post("/admin/account/sign-out-everywhere")
     assert response.headers["Location"] == "/admin/login"
     assert other.get("/admin/").status_code == 302
-    assert auth._client.get("/admin/").status_code == 302
+    assert client.get("/admin/").status_code == 302
     assert len(events("user.sign_out_everywhere")) == 1
 
 
-def test_password_change_keeps_this_session_and_ends_others(app, auth):
+def test_password_change_keeps_this_session_and_ends_others(app, client, auth):
     auth.login()
     other = app.test_client()
     other.post("/admin/login", data={"email": "admin@example.org", "password": "correct horse battery staple"})
-    wrong = auth._client.post("/admin/account/password", data={
+    wrong = client.post("/admin/account/password", data={
         "current_password": "nope", "new_password": "a brand new passphrase", "new_password_again": "a brand new passphrase"})
     assert wrong.status_code == 422
     assert b"this is not your current password" in wrong.data
-    response = auth._client.post("/admin/account/password", data={
+    response = client.post("/admin/account/password", data={
         "current_password": "correct horse battery staple", "new_password": "a brand new passphrase",
         "new_password_again": "a brand new passphrase"})
     assert response.status_code == 302
-    assert auth._client.get("/admin/").status_code == 200
+    assert client.get("/admin/").status_code == 200
     assert other.get("/admin/").status_code == 302
 
 
