@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import xml.etree.ElementTree as ET
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -13,14 +14,17 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from widget_helpers import at, demo, german  # noqa: F401 - fixture
+from tracker.audit import Actor
+from tracker.campaigns import set_status
 from tracker.errors import NotFound
+from tracker.models import utcnow
 from tracker.progress import campaign_progress
 from tracker.widgets import (
     PALETTES,
     RenderCache,
     WidgetOptions,
     build_widget,
-    campaign_version,
+    VersionReader,
     contrast_ratio,
     render_png,
     render_svg,
@@ -133,21 +137,35 @@ def test_png_shows_the_fill_in_the_accent_colour(session, demo):
     assert image.getpixel((300 * 2, y)) == (0xD0, 0xD7, 0xDE)  # the empty track
 
 
-def test_version_changes_with_a_donation_and_an_edit(session, demo, make_donation):
-    now = at("2026-11-25 10:00")
-    first = campaign_version(session, "demo", now)
-    assert campaign_version(session, "demo", now) == first
+def test_version_changes_with_a_donation_an_edit_and_the_date(session, demo, make_donation):
+    versions = VersionReader(session.get_bind())
+    now = utcnow()
+    first = versions.one("demo", now)
+    assert versions.one("demo", now) == first
+    assert (first.id, first.period, first.timezone) == (demo.id, "monthly", "Europe/Berlin")
     make_donation(demo, "5")
-    second = campaign_version(session, "demo", now)
+    second = versions.one("demo", now)
     assert second.key() != first.key()
-    assert campaign_version(session, "demo", at("2026-11-26 10:00")).key() != second.key()  # days left
+    set_status(session, demo, "archived", actor=Actor.cli())
+    session.commit()
+    third = versions.one("demo", now)
+    assert third.key() != second.key()
+    assert versions.one("demo", now + timedelta(days=1)).key() != third.key()  # days left change
+    assert versions.active(now) == ()
+
+
+def test_versions_of_active_campaigns_in_list_order(session, make_campaign):
+    for slug in ("first", "second"):
+        make_campaign(slug)
+    make_campaign("draft", status="draft")
+    assert [v.slug for v in VersionReader(session.get_bind()).active(utcnow())] == ["first", "second"]
 
 
 def test_version_of_a_draft_or_an_unknown_campaign_is_not_found(session, make_campaign):
     make_campaign("hidden", status="draft")
     for slug in ("hidden", "missing", "../etc"):
         with pytest.raises(NotFound):
-            campaign_version(session, slug, at("2026-11-25 10:00"))
+            VersionReader(session.get_bind()).one(slug, at("2026-11-25 10:00"))
 
 
 def test_render_cache_keeps_the_newest_entries():

@@ -13,9 +13,9 @@ from ..campaigns import get_campaign, list_campaigns
 from ..models import Campaign, utcnow
 from ..progress import campaign_progress
 from ..web import db
-from ..widget.http import Rendered, cached_response
+from ..widget.http import Rendered, cached_response, runtime
 from ..widget.views import support_url
-from ..widgets import active_versions, build_widget, campaign_version, widget_document, widget_options
+from ..widgets import build_widget, widget_document, widget_options
 from .openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -45,7 +45,7 @@ def _document(campaign: Campaign, locale: str) -> dict[str, Any]:
 def campaigns() -> Response:
     """Every active campaign with its progress."""
     locale = str(get_locale() or "en")
-    versions = active_versions(db(), utcnow())
+    versions = runtime().versions.active(utcnow())
 
     def render() -> Rendered:
         found = list_campaigns(db(), statuses=("active",))
@@ -58,7 +58,7 @@ def campaigns() -> Response:
 def campaign(slug: str) -> Response:
     """One public campaign with its progress."""
     locale = str(get_locale() or "en")
-    version = campaign_version(db(), slug, utcnow())
+    version = runtime().versions.one(slug, utcnow())
     return cached_response(("api-one", locale, *version.key()),
                            lambda: _json(_document(get_campaign(db(), slug, public=True), locale)))
 

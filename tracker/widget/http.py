@@ -12,7 +12,7 @@ from flask import current_app, request
 from flask.wrappers import Response
 
 from ..web import settings
-from ..widgets import RenderCache, etag_for
+from ..widgets import RenderCache, VersionReader, etag_for
 
 PACKAGE = Path(__file__).resolve().parents[1]
 
@@ -25,8 +25,9 @@ class Rendered:
 
 @dataclass
 class WidgetRuntime:
-    """Per-app state: the render cache and the salt that changes every ETag when a deploy does."""
+    """Per-app state: version reads, the render cache, and the salt that changes every ETag on a deploy."""
 
+    versions: VersionReader
     cache: RenderCache
     salt: str
 
@@ -51,7 +52,8 @@ def runtime() -> WidgetRuntime:
     """This app's widget runtime, created on first use."""
     state = current_app.extensions.get("tracker_widget")
     if state is None:
-        state = current_app.extensions["tracker_widget"] = WidgetRuntime(RenderCache(), _deployment_salt())
+        state = current_app.extensions["tracker_widget"] = WidgetRuntime(
+            VersionReader(current_app.extensions["tracker_engine"]), RenderCache(), _deployment_salt())
     return state
 
 

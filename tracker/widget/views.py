@@ -14,23 +14,37 @@ from markupsafe import Markup
 from ..campaigns import SLUG, get_campaign
 from ..models import utcnow
 from ..progress import campaign_progress
-from ..web import db, settings
+from ..web import db, limiter, settings
 from ..widgets import (
     VARIANT_SIZES,
     CampaignVersion,
     WidgetModel,
     WidgetOptions,
     build_widget,
-    campaign_version,
     page_style,
     render_png,
     render_svg,
     svg_style,
     widget_options,
 )
-from .http import PACKAGE, Rendered, cached_response, csp_hash
+from .http import PACKAGE, Rendered, cached_response, csp_hash, runtime
 
 bp = Blueprint("widget", __name__)
+
+#: Blueprints whose answers are public, cached and requested on every page view of embedding sites.
+EMBED_BLUEPRINTS = frozenset({"widget", "api"})
+
+
+@limiter.request_filter
+def embeds_are_not_rate_limited() -> bool:
+    """Widget and API reads are exempt from rate limits.
+
+    They are requested once per page view of other sites, often from behind one shared
+    address (a newsroom, a school, a carrier NAT), and a 304 costs one indexed query; a
+    per-address limit would blank the widget for whole audiences and protect nothing.
+    Checking limits also cost more than the widget itself (see docs/performance.md).
+    """
+    return request.blueprint in EMBED_BLUEPRINTS
 
 EMBED_SCRIPT = PACKAGE / "static" / "embed.js"
 
@@ -48,7 +62,7 @@ def _model(slug: str, options: WidgetOptions) -> WidgetModel:
 
 
 def _version_and_options(slug: str) -> tuple[CampaignVersion, WidgetOptions]:
-    version = campaign_version(db(), slug, utcnow())
+    version = runtime().versions.one(slug, utcnow())
     return version, widget_options(request.args, version.display, str(get_locale() or "en"))
 
 
