@@ -101,6 +101,8 @@ def test_embed_codes_and_preview(admin, make_campaign):
                     "data-tracker-campaign=&#34;demo&#34;", 'data-copy="embed-iframe"'):
         assert snippet in html, snippet
     assert "<b>drive</b>" not in html  # a title is text, never markup
+    if any(rule.rule == "/widget/<slug>" for rule in admin.application.url_map.iter_rules()):
+        assert '<iframe class="widget-preview" src="/widget/demo"' in html
 
 
 def test_set_raised_to_records_an_adjustment(admin, make_campaign, make_donation, donations):
