@@ -67,6 +67,16 @@ def test_errors_are_listed_by_line_and_nothing_can_be_confirmed(admin, make_camp
     assert count(Donation) == 0
 
 
+def test_rows_without_a_key_are_pointed_out(admin, make_campaign):
+    make_campaign("demo")
+    html = " ".join(upload(admin, "campaign,amount,currency,received_at,external_id\n"
+                         "demo,1,USD,2026-11-01T10:00:00+00:00,\n"
+                         "demo,2,USD,2026-11-01T10:00:00+00:00,ref-2\n").data.decode().split())
+    assert "Line 2 has neither" in html
+    assert "Line 3" not in html and "Lines" not in html
+    assert "has neither" not in upload(admin, GOOD_CSV).data.decode()
+
+
 def test_a_changed_preview_is_refused(admin, make_campaign, count):
     make_campaign("demo")
     fields = confirm_fields(upload(admin, GOOD_CSV).data.decode())
