@@ -152,6 +152,27 @@ def wrk(url: str, duration: int, connections: int, headers: dict[str, str] | Non
     return {"rps": rps, "bad": int(bad.group(1)) if bad else 0, "p99": p99.group(1) if p99 else ""}
 
 
+def interleaved(args: argparse.Namespace, runs: dict[str, tuple[str, dict[str, str] | None]]) -> dict[str, dict]:
+    """Best of `args.rounds` wrk runs per target, the targets taking turns.
+
+    The machine is shared and noisy; noise only ever lowers throughput, so the best of
+    alternating runs compares the routes under the same conditions.
+    """
+    best: dict[str, dict] = {}
+    for _round in range(args.rounds):
+        for label, (url, headers) in runs.items():
+            result = wrk(url, args.duration, args.connections, headers)
+            if label not in best or result["rps"] > best[label]["rps"]:
+                best[label] = result | {"bad": max(result["bad"], best.get(label, {}).get("bad", 0))}
+    return best
+
+
+def row(path: str, mode: str, size: int, result: dict, via: str, reference: str, ref: dict, target: float) -> dict:
+    return {"route": path, "mode": mode, "bytes": 0 if "304" in mode else size, "rps": result["rps"],
+            "p99": result["p99"], "bad": result["bad"], "via": via, "reference": reference,
+            "ref_rps": ref["rps"], "ratio": result["rps"] / ref["rps"], "target": target}
+
+
 def machine() -> dict:
     info = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "python": platform.python_version(),
             "platform": platform.platform()}
@@ -199,7 +220,8 @@ def table(rows: list[dict]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run (default 5)")
+    parser.add_argument("--duration", type=int, default=3, help="seconds per wrk run (default 3)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating runs per target, best kept (default 3)")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
     parser.add_argument("--database-url", help="use this database (default: a temporary SQLite file)")
     args = parser.parse_args()
@@ -218,23 +240,22 @@ def main() -> None:
         wait_for(app + ROUTES["svg"])
         bodies = {name: fetch(app + path) for name, path in ROUTES.items()}
         rows: list[dict] = []
-        fixed_rps: dict[int, float] = {}
-        runs = {"duration_s": args.duration, "connections": args.connections, "gunicorn_workers": 2}
+        runs = {"duration_s": args.duration, "rounds": args.rounds, "connections": args.connections,
+                "gunicorn_workers": 2, "wrk_threads": 1}
 
         # 1. gunicorn alone: each widget route against the trivial route of the same size.
         for name, path in ROUTES.items():
             status, headers, body = bodies[name]
             assert status == 200, (path, status)
             size = len(body)
-            if size not in fixed_rps:
-                fixed_rps[size] = wrk(f"{app}/_bench/fixed/{size}", args.duration, args.connections)["rps"]
-            plain = wrk(app + path, args.duration, args.connections)
-            conditional = wrk(app + path, args.duration, args.connections, {"If-None-Match": headers["ETag"]})
-            for mode, result in (("200 (render cache hit)", plain), ("304 (If-None-Match)", conditional)):
-                rows.append({"route": path, "mode": mode, "bytes": size if mode.startswith("200") else 0,
-                             "rps": result["rps"], "p99": result["p99"], "bad": result["bad"], "via": "gunicorn",
-                             "reference": f"trivial route, {size} B", "ref_rps": fixed_rps[size],
-                             "ratio": result["rps"] / fixed_rps[size], "target": 0.9})
+            best = interleaved(args, {
+                "reference": (f"{app}/_bench/fixed/{size}", None),
+                "200 (render cache hit)": (app + path, None),
+                "304 (If-None-Match)": (app + path, {"If-None-Match": headers["ETag"]}),
+            })
+            for mode in ("200 (render cache hit)", "304 (If-None-Match)"):
+                rows.append(row(path, mode, size, best[mode], "gunicorn", f"trivial route, {size} B",
+                                best["reference"], 0.9))
 
         # 2. nginx in front: the micro-cache against nginx serving the same bytes as a file.
         static = tmp / "static"
@@ -254,14 +275,14 @@ def main() -> None:
             status, cached_headers, cached_body = fetch(cache + path)
             assert status == 200 and cached_body == body, f"the micro-cache changed {path}"
             assert cached_headers.get("X-Cache-Status") in ("HIT", "UPDATING", "REVALIDATED"), cached_headers
-            static_result = wrk(f"{cache}/_static/{name}", args.duration, args.connections)
-            cached = wrk(cache + path, args.duration, args.connections)
-            conditional = wrk(cache + path, args.duration, args.connections, {"If-None-Match": headers["ETag"]})
-            for mode, result in (("200 via micro-cache", cached), ("304 via micro-cache", conditional)):
-                rows.append({"route": path, "mode": mode, "bytes": len(body) if mode.startswith("200") else 0,
-                             "rps": result["rps"], "p99": result["p99"], "bad": result["bad"], "via": "nginx",
-                             "reference": f"nginx static file, {len(body)} B", "ref_rps": static_result["rps"],
-                             "ratio": result["rps"] / static_result["rps"], "target": 0.8})
+            best = interleaved(args, {
+                "reference": (f"{cache}/_static/{name}", None),
+                "200 via micro-cache": (cache + path, None),
+                "304 via micro-cache": (cache + path, {"If-None-Match": headers["ETag"]}),
+            })
+            for mode in ("200 via micro-cache", "304 via micro-cache"):
+                rows.append(row(path, mode, len(body), best[mode], "nginx", f"nginx static file, {len(body)} B",
+                                best["reference"], 0.8))
     finally:
         for process in (nginx, gunicorn):
             if process is not None:
@@ -274,7 +295,7 @@ def main() -> None:
 
     info = machine()
     print(f"\n{info.get('Model name', '?')}, {info.get('CPU(s)', '?')} CPUs, {info['date']}; "
-          f"wrk 1 thread, {args.connections} connections, {args.duration} s per run\n")
+          f"wrk 1 thread, {args.connections} connections, best of {args.rounds} × {args.duration} s\n")
     print(table(rows))
     failed = [row for row in rows if row["ratio"] < row["target"] or row["bad"]]
     print("\nall targets met" if not failed else f"\n{len(failed)} row(s) below target or with errors")

@@ -22,7 +22,7 @@ from .campaigns import DISPLAY_DEFAULTS, HEX_COLOUR, SLUG
 from .errors import NotFound
 from .models import Campaign, PeriodTotal
 from .money import Money, format_money
-from .progress import ONCE_KEY, Progress, period_label, period_window
+from .progress import ONCE_KEY, Progress, day_bounds, period_label, period_window
 
 VARIANTS = ("bar", "card", "cta")
 THEMES = ("light", "dark", "auto")
@@ -157,8 +157,10 @@ _PLACEHOLDERS = {"qmark": "?", "format": "%s", "named": ":{}", "pyformat": "%({}
 class VersionReader:
     """Reads campaign versions with one statement straight through the driver.
 
-    The statement still goes to the engine's before/after_cursor_execute listeners, so
-    logging, tracing and the tests that count statements see it like any other.
+    Building and compiling a SQLAlchemy statement and an ORM session would cost several
+    times the query itself, on every widget request of every embedding site. The statement
+    still goes to the engine's before/after_cursor_execute listeners, so logging, tracing
+    and the tests that count statements see it like any other.
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -176,7 +178,9 @@ class VersionReader:
 
     def _rows(self, sql: str, values: dict[str, Any]) -> list[tuple[Any, ...]]:
         params: Any = values if self._named else tuple(values.values())
-        # No transaction is begun: one SELECT reads one consistent snapshot by itself.
+        # The pooled connection is used below SQLAlchemy's transaction layer: SQLite runs the
+        # lone SELECT in autocommit mode (see db.py); a driver-begun transaction (PostgreSQL)
+        # is rolled back when the connection goes back to the pool.
         with self._engine.connect() as connection:
             cursor = connection.connection.cursor()
             try:
@@ -202,15 +206,31 @@ class VersionReader:
         return tuple(_version(row, now) for row in self._rows(self._active_sql, {"now": self._bind_now(now)}))
 
 
+#: (period, zone) -> (valid from, valid until, period key, local date): pure calendar arithmetic,
+#: reused while `now` stays inside the same local day (and so the same period).
+_CALENDAR: dict[tuple[str, str], tuple[datetime, datetime, datetime, date]] = {}
+
+
+def _calendar(period: str, tz: str, now: datetime) -> tuple[datetime, date]:
+    """The period key and the local date at `now` for a campaign's period and zone."""
+    known = _CALENDAR.get((period, tz))
+    if known is not None and known[0] <= now < known[1]:
+        return known[2], known[3]
+    today = now.astimezone(ZoneInfo(tz)).date()
+    day_start, day_end = day_bounds(today, tz)
+    window = period_window(period, tz, now)
+    _CALENDAR[(period, tz)] = (day_start, day_end, ONCE_KEY if window is None else window[0], today)
+    return _CALENDAR[(period, tz)][2], today
+
+
 def _version(row: tuple[Any, ...], now: datetime) -> CampaignVersion:
     campaign_id, slug, period, tz, display, changed, total_changed = row
     if isinstance(display, str):  # SQLite hands JSON back as text; psycopg decodes it
         display = json.loads(display)
-    window = period_window(period, tz, now)
+    key, today = _calendar(period, tz, now)
     return CampaignVersion(
         id=campaign_id, slug=slug, period=period, timezone=tz, display=display or {}, changed=str(changed),
-        total_changed="" if total_changed is None else str(total_changed),
-        period_key=ONCE_KEY if window is None else window[0], today=now.astimezone(ZoneInfo(tz)).date())
+        total_changed="" if total_changed is None else str(total_changed), period_key=key, today=today)
 
 
 def etag_for(key: tuple[Hashable, ...]) -> str:

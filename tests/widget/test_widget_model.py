@@ -175,3 +175,16 @@ def test_render_cache_keeps_the_newest_entries():
         cache.get_or_render(key, lambda key=key: calls.append(key) or key.upper())
     assert calls == ["a", "b", "c", "b"]  # "a" was a hit; "b" was evicted by "c"
     assert len(cache) == 2
+
+
+@pytest.mark.parametrize("moment, key, today", [
+    ("2026-11-30 22:59:59", "2026-10-31 23:00:00", "2026-11-30"),  # last second of November in Berlin
+    ("2026-11-30 23:00:00", "2026-11-30 23:00:00", "2026-12-01"),  # December has begun there
+    ("2026-03-29 00:30:00", "2026-02-28 23:00:00", "2026-03-29"),  # the night the clocks go forward
+])
+def test_period_key_and_local_date_follow_the_campaign_zone(session, make_campaign, moment, key, today):
+    make_campaign("berlin", period="monthly", tz="Europe/Berlin")
+    versions = VersionReader(session.get_bind())
+    versions.one("berlin", at("2026-11-30 12:00"))  # a cached day must not leak into the next
+    version = versions.one("berlin", at(moment))
+    assert (version.period_key, version.today.isoformat()) == (at(key), today)

@@ -7,12 +7,12 @@ from typing import Any
 
 from flask import Blueprint, request
 from flask.wrappers import Response
-from flask_babel import get_locale, get_translations
+from flask_babel import get_translations
 
 from ..campaigns import get_campaign, list_campaigns
 from ..models import Campaign, utcnow
 from ..progress import campaign_progress
-from ..web import db
+from ..web import db, select_locale
 from ..widget.http import Rendered, cached_response, runtime
 from ..widget.views import support_url
 from ..widgets import build_widget, widget_document, widget_options
@@ -44,7 +44,7 @@ def _document(campaign: Campaign, locale: str) -> dict[str, Any]:
 @bp.get("/campaigns")
 def campaigns() -> Response:
     """Every active campaign with its progress."""
-    locale = str(get_locale() or "en")
+    locale = select_locale()
     versions = runtime().versions.active(utcnow())
 
     def render() -> Rendered:
@@ -57,7 +57,7 @@ def campaigns() -> Response:
 @bp.get("/campaigns/<slug>")
 def campaign(slug: str) -> Response:
     """One public campaign with its progress."""
-    locale = str(get_locale() or "en")
+    locale = select_locale()
     version = runtime().versions.one(slug, utcnow())
     return cached_response(("api-one", locale, *version.key()),
                            lambda: _json(_document(get_campaign(db(), slug, public=True), locale)))

@@ -30,6 +30,7 @@ class WidgetRuntime:
     versions: VersionReader
     cache: RenderCache
     salt: str
+    cache_control: str
 
 
 def _deployment_salt() -> str:
@@ -52,8 +53,10 @@ def runtime() -> WidgetRuntime:
     """This app's widget runtime, created on first use."""
     state = current_app.extensions.get("tracker_widget")
     if state is None:
+        widget = settings().widget
         state = current_app.extensions["tracker_widget"] = WidgetRuntime(
-            VersionReader(current_app.extensions["tracker_engine"]), RenderCache(), _deployment_salt())
+            VersionReader(current_app.extensions["tracker_engine"]), RenderCache(), _deployment_salt(),
+            f"public, max-age={widget.max_age}, stale-while-revalidate={widget.stale_while_revalidate}")
     return state
 
 
@@ -79,12 +82,7 @@ def cached_response(key: tuple[Hashable, ...], render: Callable[[], Rendered], *
     state = runtime()
     full_key = (state.salt, *key)
     etag = etag_for(full_key)
-    widget = settings().widget
-    response_headers = {
-        "ETag": f'"{etag}"',
-        "Cache-Control": f"public, max-age={widget.max_age}, stale-while-revalidate={widget.stale_while_revalidate}",
-        **(headers or {}),
-    }
+    response_headers = {"ETag": f'"{etag}"', "Cache-Control": state.cache_control, **(headers or {})}
     if varies_by_language and not locale_from_query():
         response_headers["Vary"] = "Accept-Language"
     if request.if_none_match.contains_weak(etag):

@@ -8,13 +8,13 @@ from urllib.parse import parse_qsl, urlsplit
 
 from flask import Blueprint, abort, jsonify, render_template, request
 from flask.wrappers import Response
-from flask_babel import get_locale, get_translations
+from flask_babel import get_translations
 from markupsafe import Markup
 
 from ..campaigns import SLUG, get_campaign
 from ..models import utcnow
 from ..progress import campaign_progress
-from ..web import db, limiter, settings
+from ..web import db, limiter, select_locale, settings
 from ..widgets import (
     VARIANT_SIZES,
     CampaignVersion,
@@ -63,7 +63,8 @@ def _model(slug: str, options: WidgetOptions) -> WidgetModel:
 
 def _version_and_options(slug: str) -> tuple[CampaignVersion, WidgetOptions]:
     version = runtime().versions.one(slug, utcnow())
-    return version, widget_options(request.args, version.display, str(get_locale() or "en"))
+    # select_locale is what Flask-Babel's get_locale consults, without building a babel Locale.
+    return version, widget_options(request.args, version.display, select_locale())
 
 
 def _key(kind: str, version: CampaignVersion, options: WidgetOptions) -> tuple[Any, ...]:
