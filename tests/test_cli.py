@@ -172,3 +172,17 @@ def test_cells_are_neutralised_and_restored_one_for_one():
         cell = neutralise_cell(text)
         assert not cell.startswith(("=", "+", "@", "\t", "\r")) and not (cell.startswith("-") and cell != "-5.00")
         assert restore_cell(cell) == text
+
+
+def test_rows_without_ids_are_imported_once_even_when_imported_again(cli, session, tmp_path):
+    cli("demo")
+    (tmp_path / "bank.csv").write_text(
+        "campaign,amount,currency,received_at,donor_name\n"
+        "demo,5.00,USD,2026-11-01T10:00:00+00:00,Ann\n"
+        "demo,5.00,USD,2026-11-01T10:00:00+00:00,Ann\n"   # a second, identical gift
+        "demo,7.00,USD,2026-11-02T10:00:00+00:00,Bo\n")
+    first = cli("import", "bank.csv")
+    assert "imported 3 donation(s), skipped 0" in first.output
+    again = cli("import", "bank.csv")
+    assert "imported 0 donation(s), skipped 3" in again.output
+    assert session.scalar(select(func.count()).select_from(Donation)) == 43

@@ -71,12 +71,3 @@ def check_upload(key: bytes, user_id: int, text: str, signature: str) -> None:
     """Refuse text that is not exactly what this user previewed."""
     if not hmac.compare_digest(sign_upload(key, user_id, text), signature or ""):
         raise InvalidInput("the previewed file was changed on the way: upload it again", field="file")
-
-
-def unkeyed_lines(text: str) -> list[int]:
-    """Lines of rows with neither uid nor external_id: importing the file again would add them again."""
-    try:
-        return [line for line, row in read_csv_rows(io.StringIO(text, newline=""))
-                if not (row.get("uid") or "").strip() and not (row.get("external_id") or "").strip()]
-    except (csv.Error, DomainError):
-        return []

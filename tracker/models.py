@@ -104,6 +104,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     #: Base32 TOTP secret when two-factor login is on.
     totp_secret: Mapped[str | None] = mapped_column(String(64))
+    #: The 30-second step of the last TOTP code accepted; a code is never accepted twice.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     #: Bumped to sign out every session of this user ("log out everywhere").
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -32,6 +32,10 @@ class PaymentMethodInput:
     network: str = "mainnet"
     active: bool = True
 
+    def __post_init__(self) -> None:
+        # "Mainnet" and " mainnet" are the same network; store one spelling.
+        object.__setattr__(self, "network", (self.network or "mainnet").strip().lower())
+
 
 def _canonical_target(data: PaymentMethodInput) -> tuple[str, str]:
     """The (coin, target) to store, validated for the kind; InvalidInput with the reason."""

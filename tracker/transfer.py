@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import re
@@ -255,7 +256,10 @@ def import_rows(session: Session, rows: Iterable[tuple[int, dict[str, Any]]], *,
     report = ImportReport()
     if campaigns is None:
         campaigns = {c.slug: c for c in session.scalars(select(Campaign))}
+    seen: dict[str, int] = {}
     for line, row in rows:
+        if not row.get("uid") and not row.get("external_id"):
+            row = dict(row, uid=content_uid(row, seen))
         try:
             with session.begin_nested():
                 added = import_donation(session, campaigns, row)
@@ -271,6 +275,18 @@ def import_rows(session: Session, rows: Iterable[tuple[int, dict[str, Any]]], *,
     record_event(session, actor, "donation.import", entity="donation",
                  after={"created": report.created, "skipped": report.skipped, "errors": len(report.errors)})
     return report
+
+
+def content_uid(row: dict[str, Any], seen: dict[str, int]) -> str:
+    """A stable uid for a row that has neither uid nor external id, so re-importing it adds nothing.
+
+    Made from the row's content plus how many identical rows came before it in the same
+    file, so two genuinely identical gifts in one file stay two donations.
+    """
+    content = json.dumps({key: str(row.get(key) or "") for key in DONATION_COLUMNS if key != "uid"},
+                         sort_keys=True)
+    occurrence = seen[content] = seen.get(content, 0) + 1
+    return hashlib.sha256(f"{content}#{occurrence}".encode()).hexdigest()[:32]
 
 
 def read_csv_rows(text: IO[str]) -> Iterator[tuple[int, dict[str, Any]]]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
+import time
+
 import pyotp
 from admin_helpers import csrf_token, field_errors
 from sqlalchemy import select
@@ -22,7 +24,9 @@ def test_enrol_two_factor_and_sign_in_with_a_code(app, client, auth, app_session
     secret = re.search(rb'<code class="secret">([A-Z2-7]+)</code>', page.data).group(1).decode()
     wrong = client.post("/admin/account/two-factor", data={"code": "123456"})
     assert wrong.status_code == 422 and "does not match" in field_errors(wrong.data, "code")
-    assert client.post("/admin/account/two-factor", data={"code": pyotp.TOTP(secret).now()}).status_code == 302
+    # Each code is accepted once (RFC 6238 replay protection), so the steps below use the
+    # previous, current and next 30-second codes, all inside the accepted window.
+    assert client.post("/admin/account/two-factor", data={"code": code_at(secret, -1)}).status_code == 302
     assert app_session.scalar(select(User.totp_secret)) == secret
     assert len(events("user.totp_enable")) == 1
     assert "totp_secret" not in str(events("user.totp_enable")[0].after)
@@ -34,13 +38,15 @@ def test_enrol_two_factor_and_sign_in_with_a_code(app, client, auth, app_session
     assert client.get("/admin/").status_code == 302  # the password alone signs nobody in
     bad = client.post("/admin/login/code", data={"code": "000000"})
     assert bad.status_code == 422
-    done = client.post("/admin/login/code", data={"code": pyotp.TOTP(secret).now(), "next": "/admin/rates"})
+    replayed = client.post("/admin/login/code", data={"code": code_at(secret, -1), "next": "/admin/rates"})
+    assert replayed.status_code == 422
+    done = client.post("/admin/login/code", data={"code": code_at(secret, 0), "next": "/admin/rates"})
     assert done.headers["Location"] == "/admin/rates"
     assert client.get("/admin/").status_code == 200
 
     off = client.post("/admin/account/two-factor/off", data={"password": PASSWORD, "code": "000000"})
     assert off.status_code == 422
-    off = client.post("/admin/account/two-factor/off", data={"password": PASSWORD, "code": pyotp.TOTP(secret).now()})
+    off = client.post("/admin/account/two-factor/off", data={"password": PASSWORD, "code": code_at(secret, 1)})
     assert off.status_code == 302
     app_session.rollback()
     assert app_session.scalar(select(User.totp_secret)) is None
@@ -141,3 +147,8 @@ def test_forged_post_is_refused_with_csrf_on(csrf_app, make_user, make_campaign)
     assert ok.status_code == 302
     with csrf_app.extensions["tracker_db"]() as session:
         assert session.scalar(select(Campaign.status)) == "archived"
+
+
+def code_at(secret, steps):
+    """The TOTP code `steps` 30-second steps from now."""
+    return pyotp.TOTP(secret).at(time.time() + 30 * steps)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pyotp
 import pytest
 from admin_helpers import BTC_NEW, BTC_OLD, BTC_TYPO, field_errors
@@ -89,15 +91,20 @@ def test_with_two_factor_a_current_code_is_needed(client, make_user, btc, app_se
     make_user(totp_secret=secret)
     client.post("/admin/login", data={"email": "admin@example.org", "password": PASSWORD})
     assert client.post("/admin/login/code", data={"code": pyotp.TOTP(secret).now()}).status_code == 302
+    # The sign-in code cannot be used again; the change needs the next one (RFC 6238 §5.2).
+    next_code = pyotp.TOTP(secret).at(time.time() + 30)
     step = client.post(f"/admin/payment-methods/{btc.id}", data=method_data(target=BTC_NEW))
     assert b'name="code"' in step.data
     no_code = client.post(f"/admin/payment-methods/{btc.id}",
                           data=method_data(target=BTC_NEW, confirmed="1", password=PASSWORD, code="000000"))
     assert no_code.status_code == 422
-    assert "wrong or has expired" in field_errors(no_code.data, "code")
+    assert "wrong, already used or expired" in field_errors(no_code.data, "code")
+    replayed = client.post(f"/admin/payment-methods/{btc.id}", data=method_data(
+        target=BTC_NEW, confirmed="1", password=PASSWORD, code=pyotp.TOTP(secret).now()))
+    assert replayed.status_code == 422
     assert stored(app_session)[0].target == BTC_OLD
     done = client.post(f"/admin/payment-methods/{btc.id}", data=method_data(
-        target=BTC_NEW, confirmed="1", password=PASSWORD, code=pyotp.TOTP(secret).now()))
+        target=BTC_NEW, confirmed="1", password=PASSWORD, code=next_code))
     assert done.status_code == 302
     assert stored(app_session)[0].target == BTC_NEW
 

@@ -10,7 +10,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..errors import InvalidInput
-from ..imports import check_upload, decode_upload, import_confirmed, preview_import, sign_upload, unkeyed_lines
+from ..imports import check_upload, decode_upload, import_confirmed, preview_import, sign_upload
 from ..web import db, request_actor
 from .access import requires
 from .blueprint import bp
@@ -41,18 +41,17 @@ def donations_import() -> str:
 def donations_import_preview() -> tuple[str, int]:
     """Check every row of the uploaded CSV in a transaction that is rolled back; show the result."""
     form = ImportUploadForm()
-    report, confirm, unkeyed = None, None, []
+    report, confirm = None, None
     if form.validate_on_submit():
         with form_errors(form, "file"):
             upload = form.file.data
             text = decode_upload(upload.read() if upload else b"")
             report = preview_import(db(), text, actor=request_actor())
             db().rollback()
-            unkeyed = unkeyed_lines(text)
             confirm = ImportConfirmForm(formdata=None, payload=base64.b64encode(text.encode()).decode("ascii"),
                                         signature=sign_upload(_key(), current_user.id, text))
     status = 422 if report is not None and not report.ok else 200
-    page, code = render_form("admin/import.html", form, report=report, confirm_form=confirm, unkeyed=unkeyed)
+    page, code = render_form("admin/import.html", form, report=report, confirm_form=confirm)
     return page, max(code, status)
 
 
@@ -76,4 +75,4 @@ def donations_import_confirm() -> Response | tuple[str, int]:
             db().rollback()
     else:
         upload_form.form_errors.append("The preview expired: upload the file again.")
-    return render_form("admin/import.html", upload_form, 422, report=report, confirm_form=None, unkeyed=[])
+    return render_form("admin/import.html", upload_form, 422, report=report, confirm_form=None)
