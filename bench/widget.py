@@ -173,6 +173,48 @@ def row(path: str, mode: str, size: int, result: dict, via: str, reference: str,
             "ref_rps": ref["rps"], "ratio": result["rps"] / ref["rps"], "target": target}
 
 
+def in_process(config: Path, paths: dict[str, str], sizes: dict[str, int], repeat: int = 2000) -> list[dict]:
+    """Microseconds the app spends per request (one WSGI call, no server, no network), best of 5.
+
+    Far less noisy than wrk on a shared machine, and it isolates what the widget code adds
+    to a route of the same app.
+    """
+    from werkzeug.test import EnvironBuilder
+
+    os.environ["TRACKER_CONFIG"] = str(config)
+    sys.path.insert(0, str(Path(__file__).parent))
+    from widget_app import create_bench_app
+
+    app = create_bench_app()
+
+    def per_request(path: str, headers: dict[str, str] | None = None) -> float:
+        url, _, query = path.partition("?")
+        environ = EnvironBuilder(path=url, query_string=query or None, headers=headers or {}).get_environ()
+        status: list[str] = []
+
+        def start_response(code: str, _headers: list, _exc: object = None) -> None:
+            status.append(code)
+
+        best = float("inf")
+        for _ in range(5):
+            started = time.perf_counter()
+            for _ in range(repeat):
+                b"".join(app(dict(environ), start_response))
+            best = min(best, (time.perf_counter() - started) / repeat * 1e6)
+        assert status[-1][:3] in ("200", "304"), (path, status[-1])
+        return best
+
+    rows = []
+    for name, path in paths.items():
+        etag = app.test_client().get(path).headers["ETag"]
+        trivial = per_request(f"/_bench/fixed/{sizes[name]}")
+        for mode, headers in (("200 (render cache hit)", None), ("304 (If-None-Match)", {"If-None-Match": etag})):
+            spent = per_request(path, headers)
+            rows.append({"route": path, "mode": mode, "us": spent, "trivial_us": trivial, "ratio": trivial / spent})
+    app.extensions["tracker_engine"].dispose()
+    return rows
+
+
 def machine() -> dict:
     info = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "python": platform.python_version(),
             "platform": platform.platform()}
@@ -283,6 +325,8 @@ def main() -> None:
             for mode in ("200 via micro-cache", "304 via micro-cache"):
                 rows.append(row(path, mode, len(body), best[mode], "nginx", f"nginx static file, {len(body)} B",
                                 best["reference"], 0.8))
+        # 3. The app alone, in this process: the least noisy view of what the widget code adds.
+        app_rows = in_process(config, ROUTES, {name: len(body) for name, (_s, _h, body) in bodies.items()})
     finally:
         for process in (nginx, gunicorn):
             if process is not None:
@@ -297,10 +341,15 @@ def main() -> None:
     print(f"\n{info.get('Model name', '?')}, {info.get('CPU(s)', '?')} CPUs, {info['date']}; "
           f"wrk 1 thread, {args.connections} connections, best of {args.rounds} × {args.duration} s\n")
     print(table(rows))
+    print("\nIn process (one WSGI call, no server): µs per request; ratio = trivial route ÷ widget route\n")
+    print("| route | request | µs | trivial route µs | ratio |\n|---|---|---:|---:|---:|")
+    for item in app_rows:
+        print(f"| {item['route']} | {item['mode']} | {item['us']:.0f} | {item['trivial_us']:.0f} | {item['ratio']:.2f}× |")
     failed = [row for row in rows if row["ratio"] < row["target"] or row["bad"]]
     print("\nall targets met" if not failed else f"\n{len(failed)} row(s) below target or with errors")
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "widget.json").write_text(json.dumps({"machine": info, "runs": runs, "results": rows}, indent=2) + "\n")
+    (RESULTS / "widget.json").write_text(json.dumps({"machine": info, "runs": runs, "results": rows, "in_process": app_rows},
+                                                        indent=2) + "\n")
     print(f"written to {RESULTS / 'widget.json'}")
 
 
