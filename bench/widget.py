@@ -153,11 +153,9 @@ def wrk(url: str, duration: int, connections: int, headers: dict[str, str] | Non
 
 
 def interleaved(args: argparse.Namespace, runs: dict[str, tuple[str, dict[str, str] | None]]) -> dict[str, dict]:
-    """Best of `args.rounds` wrk runs per target, the targets taking turns.
-
-    The machine is shared and noisy; noise only ever lowers throughput, so the best of
-    alternating runs compares the routes under the same conditions.
-    """
+    """Best of `args.rounds` wrk runs per target, the targets taking turns."""
+    # The machine is shared and noisy; noise only ever lowers throughput, so the best of
+    # alternating runs compares the routes under the same conditions.
     best: dict[str, dict] = {}
     for _round in range(args.rounds):
         for label, (url, headers) in runs.items():
@@ -174,11 +172,9 @@ def row(path: str, mode: str, size: int, result: dict, via: str, reference: str,
 
 
 def in_process(config: Path, paths: dict[str, str], sizes: dict[str, int], repeat: int = 2000) -> list[dict]:
-    """Microseconds the app spends per request (one WSGI call, no server, no network), best of 5.
-
-    Far less noisy than wrk on a shared machine, and it isolates what the widget code adds
-    to a route of the same app.
-    """
+    """Microseconds the app spends per request (one WSGI call, no server, no network), best of 5."""
+    # Far less noisy than wrk on a shared machine, and it isolates what the widget code adds
+    # to a route of the same app.
     from werkzeug.test import EnvironBuilder
 
     os.environ["TRACKER_CONFIG"] = str(config)

@@ -1,10 +1,8 @@
-"""gunicorn entry point for bench/widget.py: the real app plus a trivial route returning fixed bytes.
+"""gunicorn entry point for bench/widget.py: the real app plus a trivial route returning fixed bytes."""
 
-    TRACKER_CONFIG=… python -m gunicorn --chdir bench 'widget_app:create_bench_app()'
-
-The trivial route lives here, not in the app: it exists only to measure what any route of
-this app costs (WSGI, Flask dispatch, the after-request headers) without widget work.
-"""
+# Run as: TRACKER_CONFIG=… python -m gunicorn --chdir bench 'widget_app:create_bench_app()'
+# The trivial route lives here, not in the app: it exists only to measure what any route of
+# this app costs (WSGI, Flask dispatch, the after-request headers) without widget work.
 
 from __future__ import annotations
 

@@ -155,13 +155,12 @@ _PLACEHOLDERS = {"qmark": "?", "format": "%s", "named": ":{}", "pyformat": "%({}
 
 
 class VersionReader:
-    """Reads campaign versions with one statement straight through the driver.
+    """Reads campaign versions with one statement straight through the driver."""
 
-    Building and compiling a SQLAlchemy statement and an ORM session would cost several
-    times the query itself, on every widget request of every embedding site. The statement
-    still goes to the engine's before/after_cursor_execute listeners, so logging, tracing
-    and the tests that count statements see it like any other.
-    """
+    # Building and compiling a SQLAlchemy statement in an ORM session would cost several
+    # times the query itself, on every widget request of every embedding site. The statement
+    # still goes to the engine's before/after_cursor_execute listeners, so logging, tracing
+    # and the tests that count statements see it like any other.
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -239,12 +238,11 @@ def etag_for(key: tuple[Hashable, ...]) -> str:
 
 
 class RenderCache:
-    """A small thread-safe LRU of rendered responses, keyed by their version tuple.
+    """A small thread-safe LRU of rendered responses, keyed by their version tuple."""
 
-    Safe with many worker processes: the key holds the campaign's and its period total's
-    updated_at (read from the database on every request), so a donation recorded by any
-    worker changes the key everywhere; an old entry is never served, only left to age out.
-    """
+    # Safe with many worker processes: the key holds the campaign's and its period total's
+    # updated_at (read from the database on every request), so a donation recorded by any
+    # worker changes the key everywhere; an old entry is never served, only left to age out.
 
     def __init__(self, size: int = 512) -> None:
         self._size = size
@@ -480,11 +478,9 @@ def svg_style(theme: str, accent: str) -> str:
 
 @lru_cache(maxsize=256)
 def page_style(theme: str, accent: str) -> str:
-    """The iframe page's stylesheet: a function of theme and accent only, so its CSP hash is too.
-
-    Figures (the fill's width, tick positions) live in the inline SVG's attributes, not in
-    CSS, so that a 304 can carry the same CSP hash without loading the campaign.
-    """
+    """The iframe page's stylesheet: a function of theme and accent only, so its CSP hash is too."""
+    # Figures (the fill's width, tick positions) live in the inline SVG's attributes, not in
+    # CSS, so that a 304 can carry the same CSP hash without loading the campaign.
 
     def rules(palette: Palette) -> str:
         fill = _accent_for(accent, palette)

@@ -74,11 +74,9 @@ def locale_from_query() -> bool:
 
 def cached_response(key: tuple[Hashable, ...], render: Callable[[], Rendered], *,
                     headers: dict[str, str] | None = None, varies_by_language: bool = True) -> Response:
-    """A 304 when If-None-Match holds the key's ETag, else the (cached) rendering, with cache headers.
-
-    `headers` go on the 304 as well as on the 200: a browser merges a 304's headers into
-    its stored copy, so a 304 carrying the default CSP would make a cached iframe unframeable.
-    """
+    """A 304 when If-None-Match holds the key's ETag, else the (cached) rendering, with cache headers."""
+    # `headers` go on the 304 as well as on the 200: a browser merges a 304's headers into
+    # its stored copy, so a 304 carrying the default CSP would make a cached iframe unframeable.
     state = runtime()
     full_key = (state.salt, *key)
     etag = etag_for(full_key)

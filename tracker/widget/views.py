@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -37,13 +38,11 @@ EMBED_BLUEPRINTS = frozenset({"widget", "api"})
 
 @limiter.request_filter
 def embeds_are_not_rate_limited() -> bool:
-    """Widget and API reads are exempt from rate limits.
-
-    They are requested once per page view of other sites, often from behind one shared
-    address (a newsroom, a school, a carrier NAT), and a 304 costs one indexed query; a
-    per-address limit would blank the widget for whole audiences and protect nothing.
-    Checking limits also cost more than the widget itself (see docs/performance.md).
-    """
+    """Widget and API reads are exempt from rate limits."""
+    # They are requested once per page view of other sites, often from behind one shared
+    # address (a newsroom, a school, a carrier NAT), and a 304 costs one indexed query; a
+    # per-address limit would blank the widget for whole audiences and protect nothing.
+    # Checking limits also cost more than the widget itself (see docs/performance.md).
     return request.blueprint in EMBED_BLUEPRINTS
 
 EMBED_SCRIPT = PACKAGE / "static" / "embed.js"
@@ -76,8 +75,8 @@ def widget_page(slug: str) -> Response:
     """The widget as a self-contained HTML page for an <iframe>, frameable by any site."""
     version, options = _version_and_options(slug)
     css = page_style(options.theme, options.accent)
-    csp = (f"default-src 'none'; style-src {csp_hash(css)}; img-src 'self' data:; base-uri 'none'; "
-           f"form-action 'none'; frame-ancestors {settings().widget.frame_ancestors}")
+    csp = (f"default-src 'none'; style-src {csp_hash(css)}; base-uri 'none'; form-action 'none'; "
+           f"frame-ancestors {settings().widget.frame_ancestors}")
 
     def render() -> Rendered:
         # Markup: the stylesheet is generated from validated colours only, never from typed text,
@@ -116,10 +115,16 @@ def widget_png(slug: str) -> Response:
 @bp.get("/embed.js")
 def embed_script() -> Response:
     """The dependency-free embed script (Shadow DOM widget fed by the JSON API)."""
-    body = EMBED_SCRIPT.read_bytes()
-    key = ("embed.js", hashlib.sha256(body).hexdigest())
-    return cached_response(key, lambda: Rendered(body, "text/javascript; charset=utf-8"),
+    body, digest = _embed_script(EMBED_SCRIPT.stat().st_mtime_ns)
+    return cached_response(("embed.js", digest), lambda: Rendered(body, "text/javascript; charset=utf-8"),
                            headers={"Access-Control-Allow-Origin": "*"}, varies_by_language=False)
+
+
+@lru_cache(maxsize=1)
+def _embed_script(_mtime_ns: int) -> tuple[bytes, str]:
+    # Keyed by the file's modification time, so an edited script is served at once.
+    body = EMBED_SCRIPT.read_bytes()
+    return body, hashlib.sha256(body).hexdigest()
 
 
 @bp.get("/oembed")
