@@ -96,6 +96,8 @@ def test_every_embed_form_on_another_origin(demo, live_server, host_site, page, 
         f"2.160{NBSP}$ von 5.000{NBSP}$, 43{NBSP}%")
     assert cta.locator(".tl").all_text_contents() == [f"0{NBSP}$", f"2.500{NBSP}$", f"5.000{NBSP}$"]
     assert cta.locator("p.cta").text_content() == "Gefällt Ihnen dieser Inhalt? Unterstützen Sie uns!"
+    # Only the call to action is bold, not the ticks beside it.
+    assert cta.locator(".tl").first.evaluate("e => getComputedStyle(e).fontWeight") == "400"
     assert cta.locator("body").evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(13, 17, 23)"
 
     # The script: Shadow DOM widgets fed by the JSON API across origins (locators pierce open shadow roots).

@@ -84,7 +84,7 @@ def test_invalid_options_fall_back_and_are_never_echoed(client, demo):
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "script" not in html and "alert" not in html and "12345g" not in html
-    assert '<body class="card">' in html and '<html lang="en">' in html
+    assert '<body class="v-card">' in html and '<html lang="en">' in html
     assert "--ac:#1f6feb" in html
 
 
