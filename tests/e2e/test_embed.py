@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from browser import LiveServer
+from tracker.audit import Actor
 from tracker.demo import load_demo
+from tracker.ledger import record_donation
+from tracker.money import Money
 
 pytestmark = pytest.mark.e2e
 
@@ -55,8 +59,7 @@ def host_site(live_server):
         start_response("200 OK", [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body)))])
         return [body]
 
-    # The fixture's own class, so this module needs no import from a conftest (the name is ambiguous).
-    with type(live_server)(host_app) as server:
+    with LiveServer(host_app) as server:
         yield server
 
 
@@ -74,9 +77,10 @@ def bar_values(locator):
             for name in ("aria-valuemin", "aria-valuemax", "aria-valuenow", "aria-valuetext")}
 
 
-def test_every_embed_form_on_another_origin(demo, live_server, host_site, page, artifacts):
+def test_every_embed_form_on_another_origin(demo, session, live_server, host_site, page, artifacts):
     errors = watch_for_errors(page)
     page.emulate_media(reduced_motion="reduce")  # also makes the screenshot show the final bar
+    page.clock.install()  # timers under the test's control, for the live refresh below
     page.goto(host_site.url)
     assert host_site.port != live_server.port
 
@@ -126,4 +130,12 @@ def test_every_embed_form_on_another_origin(demo, live_server, host_site, page, 
     assert ">$2,160</text>" in svg
 
     page.screenshot(path=str(artifacts / "embed-host-page.png"), full_page=True)
+
+    # Live refresh (data-refresh="60"): a new donation appears without reloading the page.
+    record_donation(session, demo, Money.parse("100", "USD"), actor=Actor.cli())
+    session.commit()
+    page.clock.run_for(61_000)
+    expect(page.locator("#by-data .now")).to_have_text("$2,260")
+    assert page.locator("#by-data [role=progressbar]").get_attribute("aria-valuenow") == "2260.00"
+    expect(page.locator("#by-element .now")).to_have_text(f"2.160{NBSP}$")  # no refresh asked for there
     assert errors == []

@@ -105,15 +105,17 @@
     var locale = get("locale") || document.documentElement.lang || "";
     var url = base + "/api/v1/campaigns/" + slug + (locale ? "?locale=" + encodeURIComponent(locale) : "");
     var opts = { variant: get("variant"), theme: get("theme"), accent: get("accent") };
-    function load() {
-      fetch(url, { credentials: "omit" })
+    // A refresh revalidates ("no-cache"): the tracker answers 304 for one cheap query when
+    // nothing changed, and the browser's 60-second copy would otherwise hide a new donation.
+    function load(refresh) {
+      fetch(url, { credentials: "omit", cache: refresh ? "no-cache" : "default" })
         .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
         .then(function (data) { draw(root, data, opts); })
         .catch(function () { /* keep what is shown; the next refresh may succeed */ });
     }
-    load();
+    load(false);
     var every = parseInt(get("refresh"), 10);
-    if (every > 0) setInterval(load, Math.max(every, 15) * 1000);
+    if (every > 0) setInterval(load, Math.max(every, 15) * 1000, true);
   }
 
   function scan() {
