@@ -69,5 +69,6 @@ def sign_upload(key: bytes, user_id: int, text: str) -> str:
 
 def check_upload(key: bytes, user_id: int, text: str, signature: str) -> None:
     """Refuse text that is not exactly what this user previewed."""
-    if not hmac.compare_digest(sign_upload(key, user_id, text), signature or ""):
+    # Compared as bytes: compare_digest raises TypeError on a str with non-ASCII characters.
+    if not hmac.compare_digest(sign_upload(key, user_id, text).encode(), (signature or "").encode()):
         raise InvalidInput("the previewed file was changed on the way: upload it again", field="file")

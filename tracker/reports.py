@@ -45,9 +45,10 @@ class Page(Generic[T]):
 
 
 def paginate(session: Session, query: Select[tuple[T]], number: int, per_page: int) -> Page[T]:
-    """Run `query` for page `number` (from 1), with the total count of matching rows."""
+    """Run `query` for page `number` (from 1; past the end, the last page), with the total count of matching rows."""
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    number = max(1, number)
+    # Clamped before it becomes an OFFSET: ?page=99999999999999999999 overflowed the database's integer.
+    number = min(max(1, number), max(1, -(-total // per_page)))
     items = list(session.scalars(query.limit(per_page).offset((number - 1) * per_page)).unique())
     return Page(items, number, per_page, total)
 

@@ -13,8 +13,9 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from .audit import Actor
 from .config import Settings
@@ -30,6 +31,10 @@ login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 ADMIN_PREFIX = "/admin"
+#: Paths outside /api/ that answer JSON, errors included (oEmbed consumers parse every answer).
+JSON_PATHS = frozenset({"/oembed"})
+#: Integer primary keys are 32-bit on PostgreSQL; SQLite overflows past 64 bits.
+MAX_ROW_ID = 2**31 - 1
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 #: Content-Security-Policy of every page unless a view sets its own (the widget does).
@@ -150,18 +155,31 @@ def register_extensions(app: Flask, config: Settings) -> None:
     limiter.init_app(app)
 
 
+class RowIdConverter(IntegerConverter):
+    """`<int:…>` in this app's URLs names a row: a number past MAX_ROW_ID is a 404 from the router."""
+
+    # Handed to the database, /admin/donations/99999999999999999999 was an OverflowError on
+    # SQLite (a 500), not "no such donation".
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ROW_ID)
+        super().__init__(map, *args, **kwargs)
+
+
 def register_blueprints(app: Flask) -> None:
     from .admin import bp as admin_bp
     from .api import bp as api_bp
     from .public import bp as public_bp
     from .widget import bp as widget_bp
 
+    # Before any rule is added: converters are looked up when a rule joins the map.
+    app.url_map.converters["int"] = RowIdConverter
     for blueprint in (public_bp, widget_bp, api_bp, admin_bp):
         app.register_blueprint(blueprint)
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path.endswith(".json") or (
+    return request.path.startswith("/api/") or request.path.endswith(".json") or request.path in JSON_PATHS or (
         request.accept_mimetypes.best == "application/json")
 
 
@@ -174,7 +192,21 @@ def error_response(status: int, message: str, field: str | None = None) -> tuple
     return render_template(f"errors/{status}.html", message=message, status=status), status
 
 
+def refuse_nul_characters() -> None:
+    """Refuse a NUL character anywhere in the path, query or form: no text here may hold one."""
+    # PostgreSQL cannot store or even compare text holding NUL (the driver raises), so
+    # /c/a%00b or a donor name with "\x00" was a 500 there while SQLite answered normally.
+    # Uploaded files are not form values: the CSV import checks its own bytes.
+    values = [request.path, *(value for _name, value in request.args.items(multi=True))]
+    if request.method in WRITE_METHODS:
+        values += [value for _name, value in request.form.items(multi=True)]
+    if any("\x00" in value for value in values):
+        raise BadRequest("The request contains a NUL character, which no text here may hold.")
+
+
 def register_error_handlers(app: Flask) -> None:
+    app.before_request(refuse_nul_characters)
+
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError) -> tuple[Any, int]:
         _rollback()
@@ -195,6 +227,9 @@ def register_error_handlers(app: Flask) -> None:
         if exc.code is None or exc.code < 400:
             return exc
         _rollback()
+        if wants_json():
+            # JSON names the real status (oEmbed's 501 for an unoffered format), not the page shown for it.
+            return error_response(exc.code, exc.description or exc.name)
         code = exc.code if exc.code in (400, 403, 404, 405, 409, 413, 422, 429) else 400
         if exc.code >= 500:
             code = 500

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from ..campaigns import list_campaigns
@@ -14,7 +14,7 @@ from ..money import Money
 from ..rates import convert
 from ..reports import find_donations
 from ..transfer import csv_text
-from ..web import db, request_actor
+from ..web import MAX_ROW_ID, db, request_actor
 from .access import requires
 from .blueprint import bp
 from .forms import (
@@ -134,8 +134,14 @@ def donation_confirm(donation_id: int) -> BaseResponse:
 @requires("viewer")
 def donations_export() -> Response:
     """The ledger as CSV (one campaign with ?campaign=<id>), formula-like cells neutralised."""
-    campaign_id = request.args.get("campaign", type=int)
-    campaign = db().get(Campaign, campaign_id) if campaign_id else None
+    wanted = request.args.get("campaign", "")
+    campaign = None
+    if wanted:
+        # An unknown or malformed id is a 404, never the whole ledger in a file named as one campaign's.
+        campaign_id = int(wanted) if wanted.isdecimal() and wanted.isascii() and len(wanted) <= 10 else 0
+        campaign = db().get(Campaign, campaign_id) if 0 < campaign_id <= MAX_ROW_ID else None
+        if campaign is None:
+            abort(404, "There is no such campaign.")
     slug = campaign.slug if campaign is not None else None
     name = f"donations-{slug or 'all'}-{utcnow():%Y%m%d}.csv"
     return Response(csv_text(db(), slug), mimetype="text/csv",

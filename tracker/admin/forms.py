@@ -86,6 +86,17 @@ class MoneyField(StringField):
             raise ValidationError(str(exc)) from None
 
 
+#: Typed dates must fall in these years: moving year 1 or 9999 across a time zone (or a day
+#: further, for an inclusive "to" date) leaves Python's datetime range, a 500 instead of a message.
+FIRST_YEAR, LAST_YEAR = 1900, 9998
+
+
+def plausible_year(form: Any, field: Any) -> None:
+    """Validator of date and date-time fields: a year from FIRST_YEAR to LAST_YEAR."""
+    if field.data is not None and not FIRST_YEAR <= field.data.year <= LAST_YEAR:
+        raise ValidationError(f"enter a date between the years {FIRST_YEAR} and {LAST_YEAR}")
+
+
 def local_datetime(value: datetime | None, tz: str) -> datetime | None:
     """A naive date-time typed in zone `tz`, as aware UTC."""
     if value is None:
@@ -154,8 +165,8 @@ class CampaignForm(FlaskForm):
     period = SelectField("Period", choices=options([(p, p.capitalize() if p != "once" else "One-off") for p in PERIODS]))
     timezone = SelectField("Time zone", choices=options(TIMEZONES), default="UTC")
     starts_at = DateTimeLocalField("Starts (in the campaign's time zone)", format=DATETIME_FORMATS,
-                                   validators=[Optional()])
-    ends_at = DateTimeLocalField("Ends", format=DATETIME_FORMATS, validators=[Optional()])
+                                   validators=[Optional(), plausible_year])
+    ends_at = DateTimeLocalField("Ends", format=DATETIME_FORMATS, validators=[Optional(), plausible_year])
     status = SelectField("Status", choices=options([(s, s.capitalize()) for s in CAMPAIGN_STATUSES]), default="draft")
     milestones = FieldList(FormField(MilestoneForm), min_entries=4, max_entries=20)
     theme = SelectField("Widget theme", choices=options([(t, t.capitalize()) for t in THEMES]),
@@ -238,7 +249,7 @@ class DonationForm(FlaskForm):
     amount = MoneyField("Amount")
     currency = CurrencyField("Currency")
     received_at = DateTimeLocalField("Received (campaign's time zone; empty: now)", format=DATETIME_FORMATS,
-                                     validators=[Optional()])
+                                     validators=[Optional(), plausible_year])
     status = SelectField("Status", choices=options([("confirmed", "Confirmed"), ("pending", "Pending")]))
     donor_name = StringField("Donor name", validators=[Length(max=200)])
     message = TextAreaField("Message", validators=[Length(max=2000)])
@@ -267,7 +278,7 @@ class DonationEditForm(FlaskForm):
     amount = MoneyField("Amount")
     currency = CurrencyField("Currency")
     received_at = DateTimeLocalField("Received (campaign's time zone)", format=DATETIME_FORMATS,
-                                     validators=[DataRequired("give the date received")])
+                                     validators=[DataRequired("give the date received"), plausible_year])
     donor_name = StringField("Donor name", validators=[Length(max=200)])
     message = TextAreaField("Message", validators=[Length(max=2000)])
     is_public = BooleanField("The donor agreed to be listed publicly")
@@ -315,7 +326,8 @@ class RateForm(FlaskForm):
     base = CurrencyField("1 unit of", default="BTC")
     quote = CurrencyField("is worth, in", default="USD")
     rate = StringField("Rate", validators=[DataRequired("enter the rate, e.g. 63250.12")])
-    as_of = DateTimeLocalField("As of (UTC)", format=DATETIME_FORMATS, validators=[DataRequired("give the date")])
+    as_of = DateTimeLocalField("As of (UTC)", format=DATETIME_FORMATS,
+                               validators=[DataRequired("give the date"), plausible_year])
     source = StringField("Source", default="manual", validators=[DataRequired("say where the rate comes from"),
                                                                 Length(max=200)])
 
@@ -338,8 +350,8 @@ class DonationFilterForm(FlaskForm):
     campaign = SelectField("Campaign", coerce=int, default=0)
     status = SelectField("Status", choices=options([("", "any"), *[(s, s) for s in DONATION_STATUSES]]), default="")
     source = SelectField("Source", choices=options([("", "any"), *[(s, s) for s in DONATION_SOURCES]]), default="")
-    date_from = DateField("Received from", validators=[Optional()])
-    date_to = DateField("to (inclusive)", validators=[Optional()])
+    date_from = DateField("Received from", validators=[Optional(), plausible_year])
+    date_to = DateField("to (inclusive)", validators=[Optional(), plausible_year])
     page = IntegerField(default=1, validators=[Optional()])
 
     def to_filter(self) -> DonationFilter:
@@ -355,8 +367,8 @@ class AuditFilterForm(FlaskForm):
     entity = SelectField("Entity", default="")
     action = StringField("Action (e.g. payment_method)")
     actor = StringField("User")
-    date_from = DateField("From", validators=[Optional()])
-    date_to = DateField("to (inclusive)", validators=[Optional()])
+    date_from = DateField("From", validators=[Optional(), plausible_year])
+    date_to = DateField("to (inclusive)", validators=[Optional(), plausible_year])
     page = IntegerField(default=1, validators=[Optional()])
 
     def to_filter(self) -> AuditFilter:
