@@ -161,3 +161,19 @@ def test_sums_are_exact_in_the_database(session, amounts):
     session.rollback()
     assert int(total) == sum(amounts)
     assert raised == Money(sum(amounts), "BTC")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("١٢", "is not an amount"),            # Arabic-Indic digits: typed with 0-9 here
+    ("１２", "is not an amount"),           # full-width digits
+    ("1e400", "write the amount out in full"),
+])
+def test_only_ascii_digits_and_no_misleading_examples(text, message):
+    with pytest.raises(MoneyError, match=message) as info:
+        parse_amount(text, "USD")
+    assert "e.g. 1000" not in str(info.value)
+
+
+def test_exponent_message_spells_out_a_small_example():
+    with pytest.raises(MoneyError, match=r"e\.g\. 0\.00000001"):
+        parse_amount("1E-8", "BTC")

@@ -27,8 +27,10 @@ CRYPTO_EXPONENTS: dict[str, int] = {"BTC": 8, "BCH": 8, "LTC": 8, "DOGE": 8, "XM
 MAX_MINOR = 10**16
 
 _FIAT = frozenset(list_currencies())
-_PLAIN_AMOUNT = re.compile(r"[+-]?(\d+)(?:\.(\d+))?")
-_GROUPED_AMOUNT = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+# re.ASCII: \d would otherwise take Arabic-Indic and other digits, which Decimal reads too;
+# amounts are typed with 0-9 here, and anything else deserves a question, not a guess.
+_PLAIN_AMOUNT = re.compile(r"[+-]?(\d+)(?:\.(\d+))?", re.ASCII)
+_GROUPED_AMOUNT = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?", re.ASCII)
 _CURRENCY_CODE = re.compile(r"[A-Z]{3,5}")
 
 
@@ -197,12 +199,13 @@ def parse_amount(text: object, currency: str, *, allow_zero: bool = False,
     lowered = raw.lower().lstrip("+-")
     if lowered in ("nan", "inf", "infinity", "snan") or lowered.startswith(("nan", "inf")):
         raise MoneyError(f"{raw!r} is not a number")
-    if re.fullmatch(r"[+-]?[\d.]*\d[eE][+-]?\d+", raw):
-        raise MoneyError(f"exponent notation is not accepted: write the amount out in full, "
-                         f"e.g. {_spell_out(raw)}")
+    if re.fullmatch(r"[+-]?[\d.]*\d[eE][+-]?\d+", raw, re.ASCII):
+        example = _spell_out(raw)
+        raise MoneyError("exponent notation is not accepted: write the amount out in full"
+                         + (f", e.g. {example}" if example else ""))
     if _GROUPED_AMOUNT.fullmatch(raw) and ("." in raw or raw.count(",") >= 2):
         raw = raw.replace(",", "")
-    elif re.fullmatch(r"[+-]?\d+,\d+", raw):
+    elif re.fullmatch(r"[+-]?\d+,\d+", raw, re.ASCII):
         whole, frac = raw.split(",")
         if len(frac) == 3:
             raise MoneyError(f"{raw!r} is ambiguous: write {whole}{frac} for the whole number "
@@ -226,12 +229,13 @@ def parse_amount(text: object, currency: str, *, allow_zero: bool = False,
 
 
 def _spell_out(raw: str) -> str:
+    """`raw` written without an exponent, when that is short enough to be a useful example."""
     try:
         value = Decimal(raw)
     except InvalidOperation:
-        return "1000"
-    if abs(value) > 10**20:
-        return "1000"
+        return ""
+    if not value.is_finite() or abs(value) >= 10**20 or (value and abs(value) < Decimal("1e-12")):
+        return ""
     return format(value, "f")
 
 
