@@ -186,3 +186,10 @@ def test_rows_without_ids_are_imported_once_even_when_imported_again(cli, sessio
     again = cli("import", "bank.csv")
     assert "imported 0 donation(s), skipped 3" in again.output
     assert session.scalar(select(func.count()).select_from(Donation)) == 43
+
+
+def test_nul_characters_are_refused_in_one_line(cli, session):
+    cli("demo")
+    result = cli("record-donation", "demo", "5", "USD", "--donor", "a\x00b")
+    assert result.exit_code == 1 and "contains a NUL character" in result.output
+    assert session.scalar(select(func.count()).select_from(Donation)) == 40

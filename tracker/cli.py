@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 import click
+from sqlalchemy.exc import DBAPIError
 from . import schema
 from .audit import Actor
 from .config import ConfigError, Settings, find_config_file, load_settings
@@ -71,6 +72,9 @@ def domain_errors(func: F) -> F:
             return func(*args, **kwargs)
         except (DomainError, MoneyError) as exc:
             fail(getattr(exc, "message", str(exc)))
+        except DBAPIError as exc:
+            # Whatever slipped past validation: the transaction was rolled back, say why in one line.
+            fail(f"the database refused the change: {str(exc.orig).splitlines()[0]}")
     return update_wrapper(wrapper, func)  # type: ignore[return-value]
 
 

@@ -75,6 +75,8 @@ def _clean_text(value: str | None, field: str) -> str | None:
     if value is None:
         return None
     value = value.strip()
+    if "\x00" in value:  # PostgreSQL cannot store NUL in text; nobody types one on purpose
+        raise InvalidInput(f"{field.replace('_', ' ')} contains a NUL character", field=field)
     limit = _MAX_TEXT.get(field)
     if limit and len(value) > limit:
         raise InvalidInput(f"{field.replace('_', ' ')} is too long (at most {limit} characters)", field=field)
