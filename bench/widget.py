@@ -8,7 +8,11 @@ with a matching If-None-Match), and compares each with
 * through nginx with the micro-cache of docs/deployment.md, with nginx serving the same
   bytes as a static file (target ≥ 0.8×).
 
-    python bench/widget.py                  # ~2 minutes; writes bench/results/widget.json
+The app runs with its default settings, so each worker's memo of whole answers
+(`widget.process_cache_seconds = 1`) is on; the in-process timings at the end show the app
+with and without it.
+
+    python bench/widget.py                  # ~4 minutes; writes bench/results/widget.json
     python bench/widget.py --duration 3     # quicker, noisier
     python bench/widget.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench
 """
@@ -171,7 +175,8 @@ def row(path: str, mode: str, size: int, result: dict, via: str, reference: str,
             "ref_rps": ref["rps"], "ratio": result["rps"] / ref["rps"], "target": target}
 
 
-def in_process(config: Path, paths: dict[str, str], sizes: dict[str, int], repeat: int = 2000) -> list[dict]:
+def in_process(config: Path, paths: dict[str, str], sizes: dict[str, int], memo: str,
+               repeat: int = 2000) -> list[dict]:
     """Microseconds the app spends per request (one WSGI call, no server, no network), best of 5."""
     # Far less noisy than wrk on a shared machine, and it isolates what the widget code adds
     # to a route of the same app.
@@ -204,9 +209,10 @@ def in_process(config: Path, paths: dict[str, str], sizes: dict[str, int], repea
     for name, path in paths.items():
         etag = app.test_client().get(path).headers["ETag"]
         trivial = per_request(f"/_bench/fixed/{sizes[name]}")
-        for mode, headers in (("200 (render cache hit)", None), ("304 (If-None-Match)", {"If-None-Match": etag})):
+        for mode, headers in (("200", None), ("304 (If-None-Match)", {"If-None-Match": etag})):
             spent = per_request(path, headers)
-            rows.append({"route": path, "mode": mode, "us": spent, "trivial_us": trivial, "ratio": trivial / spent})
+            rows.append({"route": path, "mode": f"{mode}, {memo}", "us": spent, "trivial_us": trivial,
+                         "ratio": trivial / spent})
     app.extensions["tracker_engine"].dispose()
     return rows
 
@@ -288,10 +294,10 @@ def main() -> None:
             size = len(body)
             best = interleaved(args, {
                 "reference": (f"{app}/_bench/fixed/{size}", None),
-                "200 (render cache hit)": (app + path, None),
+                "200 (memo)": (app + path, None),
                 "304 (If-None-Match)": (app + path, {"If-None-Match": headers["ETag"]}),
             })
-            for mode in ("200 (render cache hit)", "304 (If-None-Match)"):
+            for mode in ("200 (memo)", "304 (If-None-Match)"):
                 rows.append(row(path, mode, size, best[mode], "gunicorn", f"trivial route, {size} B",
                                 best["reference"], 0.9))
 
@@ -322,7 +328,13 @@ def main() -> None:
                 rows.append(row(path, mode, len(body), best[mode], "nginx", f"nginx static file, {len(body)} B",
                                 best["reference"], 0.8))
         # 3. The app alone, in this process: the least noisy view of what the widget code adds.
-        app_rows = in_process(config, ROUTES, {name: len(body) for name, (_s, _h, body) in bodies.items()})
+        # With the per-process memo (the default: repeats within a second skip the database)
+        # and without it (process_cache_seconds = 0: one version query per request).
+        sizes = {name: len(body) for name, (_s, _h, body) in bodies.items()}
+        app_rows = in_process(config, ROUTES, sizes, "memo hit")
+        no_memo = tmp / "config-no-memo.toml"
+        no_memo.write_text(config.read_text() + "[widget]\nprocess_cache_seconds = 0\n")
+        app_rows += in_process(no_memo, ROUTES, sizes, "memo off (render cache hit)")
     finally:
         for process in (nginx, gunicorn):
             if process is not None:

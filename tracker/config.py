@@ -86,12 +86,15 @@ class ServerSettings:
 
 @dataclass(frozen=True)
 class WidgetSettings:
-    #: Seconds a browser or CDN may reuse a widget response.
+    #: Most seconds a widget may show old figures; browsers get max-age = this - process_cache_seconds.
     max_age: int = 60
     #: Seconds a stale widget may be served while it is refreshed.
     stale_while_revalidate: int = 300
     #: CSP frame-ancestors for the iframe widget: which sites may frame it.
     frame_ancestors: str = "*"
+    #: Seconds each worker process may reuse a whole widget/API answer without the database
+    #: (0: never). Browsers get max-age minus this, so figures are never older than max_age.
+    process_cache_seconds: int = 1
 
 
 @dataclass(frozen=True)
@@ -240,6 +243,11 @@ def _validate(settings: Settings) -> Settings:
         raise ConfigError(src, "server.workers", "must be at least 1")
     if settings.widget.max_age < 0 or settings.widget.stale_while_revalidate < 0:
         raise ConfigError(src, "widget.max_age", "cache times cannot be negative")
+    if settings.widget.process_cache_seconds < 0:
+        raise ConfigError(src, "widget.process_cache_seconds", "cannot be negative")
+    if 0 < settings.widget.max_age <= settings.widget.process_cache_seconds:
+        # The browsers' share is max_age minus this: at max_age or more nothing would be left.
+        raise ConfigError(src, "widget.process_cache_seconds", "must be less than widget.max_age")
     if not settings.security.secret_key:
         if not settings.is_development:
             raise ConfigError(src, "security.secret_key",

@@ -262,6 +262,11 @@ class RenderCache:
                 self._items.popitem(last=False)
         return value
 
+    def peek(self, key: Hashable) -> Any | None:
+        """The value kept for `key`, or None; never renders."""
+        with self._lock:
+            return self._items.get(key)
+
     def __len__(self) -> int:
         return len(self._items)
 

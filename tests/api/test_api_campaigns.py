@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from tracker import create_app
+
 from api_helpers import counting_statements, demo  # noqa: F401 - fixture
 
 NBSP = "\u00a0"
@@ -71,13 +73,18 @@ def test_no_cookies_on_the_api(client, demo):
         assert "Set-Cookie" not in client.get(path).headers
 
 
-def test_list_etag_changes_with_a_new_campaign_and_304_costs_one_query(app, client, demo, make_campaign):
+def test_list_etag_changes_with_a_new_campaign_and_304_costs_one_query(clean_db, settings_factory, demo,
+                                                                       make_campaign):
+    # Without the per-process memo (tests/widget/test_widget_memo.py covers it): the miss path.
+    app = create_app(settings_factory(**{"widget.process_cache_seconds": 0}))
+    client = app.test_client()
     etag = client.get("/api/v1/campaigns").headers["ETag"]
     with counting_statements(app.extensions["tracker_engine"]) as statements:
         assert client.get("/api/v1/campaigns", headers={"If-None-Match": etag}).status_code == 304
     assert len(statements) == 1
     make_campaign("another")
     assert client.get("/api/v1/campaigns", headers={"If-None-Match": etag}).status_code == 200
+    app.extensions["tracker_engine"].dispose()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,12 +13,14 @@ from ..campaigns import get_campaign, list_campaigns
 from ..models import Campaign, utcnow
 from ..progress import campaign_progress
 from ..web import db, select_locale
-from ..widget.http import Rendered, cached_response, runtime
+from ..widget.http import Rendered, cached_response, runtime, serve_memoised
 from ..widget.views import support_url
 from ..widgets import build_widget, widget_document, widget_options
 from .openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+# Repeat requests within `widget.process_cache_seconds` are answered before any view runs.
+bp.before_request(serve_memoised)
 
 
 @bp.after_request

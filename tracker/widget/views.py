@@ -28,9 +28,11 @@ from ..widgets import (
     svg_style,
     widget_options,
 )
-from .http import PACKAGE, Rendered, cached_response, csp_hash, runtime
+from .http import PACKAGE, Rendered, cached_response, csp_hash, runtime, serve_memoised
 
 bp = Blueprint("widget", __name__)
+# Repeat requests within `widget.process_cache_seconds` are answered before any view runs.
+bp.before_request(serve_memoised)
 
 #: Blueprints whose answers are public, cached and requested on every page view of embedding sites.
 EMBED_BLUEPRINTS = frozenset({"widget", "api"})
@@ -122,7 +124,8 @@ def embed_script() -> Response:
 
 @lru_cache(maxsize=1)
 def _embed_script(_mtime_ns: int) -> tuple[bytes, str]:
-    # Keyed by the file's modification time, so an edited script is served at once.
+    # Keyed by the file's modification time, so an edited script is served at once (once the
+    # process's memo of the answer, if any, has expired: a second by default).
     body = EMBED_SCRIPT.read_bytes()
     return body, hashlib.sha256(body).hexdigest()
 
