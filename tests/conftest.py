@@ -15,6 +15,7 @@ from factories import PASSWORD, PASSWORD_HASH, CLI, at, clean_database, new_camp
 from tracker import create_app, schema
 from tracker.config import load_settings
 from tracker.db import make_engine, make_sessionmaker
+from tracker.demo import load_demo
 from tracker.models import Campaign, Donation, User
 
 PG_URL = os.environ.get("TRACKER_TEST_DATABASE_URL", "")
@@ -176,3 +177,11 @@ def make_campaign(session: Session) -> Callable[..., Campaign]:
 @pytest.fixture()
 def make_donation(session: Session) -> Callable[..., Donation]:
     return lambda *args, **kwargs: new_donation(session, *args, **kwargs)
+
+
+@pytest.fixture()
+def demo(session: Session) -> Campaign:
+    """The demo campaign: 5,000 USD a month, 2,160 USD raised, a milestone at 2,500 USD."""
+    campaign = load_demo(session)
+    session.commit()
+    return campaign

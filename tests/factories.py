@@ -6,10 +6,11 @@ They live here, not in conftest.py, because several conftest.py files exist and
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Iterator
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
@@ -61,3 +62,19 @@ def new_donation(session: Session, campaign: Campaign, amount: str = "10", curre
 def at(text_: str) -> datetime:
     """An aware UTC datetime from "2026-11-25 10:00"."""
     return datetime.fromisoformat(text_).replace(tzinfo=timezone.utc)
+
+
+@contextmanager
+def counting_statements(engine: Engine) -> Iterator[list[str]]:
+    """Collect every SQL statement the engine sends, transaction control excluded."""
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.strip().upper() not in ("BEGIN", "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"):
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

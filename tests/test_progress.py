@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from factories import new_donation
+from factories import counting_statements, new_donation
 from tracker.money import Money
 from tracker.progress import (
     campaign_progress,
@@ -142,20 +142,12 @@ def test_a_campaign_deadline_shortens_the_period(session, make_campaign):
 
 
 def test_reading_progress_is_one_primary_key_lookup(session, make_campaign, engine):
-    from sqlalchemy import event
-
     campaign = make_campaign()
     for amount in ("1", "2", "3"):
         new_donation(session, campaign, amount)
     campaign.milestones  # loaded with the campaign, as get_campaign does
-    statements = []
-    # SQLite's explicit BEGIN (see tracker.db) is transaction control, not a query.
-    listener = lambda *args: args[2].startswith("BEGIN") or statements.append(args[2])  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
+    with counting_statements(engine) as statements:
         campaign_progress(session, campaign)
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
     assert len(statements) == 1
     assert "FROM period_total" in statements[0]
     assert "WHERE period_total.campaign_id" in statements[0]

@@ -10,7 +10,7 @@ import pytest
 
 from tracker import create_app
 
-from api_helpers import counting_statements, demo  # noqa: F401 - fixture
+from factories import counting_statements
 
 NBSP = "\u00a0"
 

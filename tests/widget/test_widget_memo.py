@@ -15,7 +15,7 @@ from tracker.config import ConfigError
 from tracker.widget import memo as memo_module
 from tracker.widget.http import browser_max_age, runtime
 from tracker.widget.memo import Memoised, ResponseMemo
-from widget_helpers import counting_statements, demo  # noqa: F401 - fixture
+from factories import counting_statements
 
 MEMOISED = ["/widget/demo?locale=en", "/widget/demo.svg", "/widget/demo.png?variant=bar",
             "/api/v1/campaigns/demo", "/api/v1/campaigns", "/embed.js",

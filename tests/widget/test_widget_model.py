@@ -13,7 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
-from widget_helpers import at, demo, german  # noqa: F401 - fixture
+from factories import at
+from widget_helpers import german
 from tracker.audit import Actor
 from tracker.campaigns import set_status
 from tracker.errors import NotFound

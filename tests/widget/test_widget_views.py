@@ -14,7 +14,7 @@ from PIL import Image
 
 from tracker import create_app
 from tracker.widgets import VARIANT_SIZES
-from widget_helpers import counting_statements, demo  # noqa: F401 - fixture
+from factories import counting_statements
 
 NBSP = "\u00a0"
 WIDGET_ROUTES = ["/widget/demo", "/widget/demo.svg", "/widget/demo.png"]

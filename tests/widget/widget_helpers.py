@@ -1,18 +1,11 @@
-"""Helpers and fixtures for the widget tests (import the fixtures into a test module to use them)."""
+"""The committed German catalog, for the widget tests."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
 
-import pytest
 from babel.support import Translations
-from sqlalchemy import Engine, event
 
-from tracker.demo import load_demo
-from tracker.models import Campaign
 
 TRANSLATIONS = Path(__file__).resolve().parents[2] / "tracker" / "translations"
 
@@ -20,32 +13,3 @@ TRANSLATIONS = Path(__file__).resolve().parents[2] / "tracker" / "translations"
 def german() -> Translations:
     """The committed German catalog, as the app loads it."""
     return Translations.load(str(TRANSLATIONS), ["de"])
-
-
-@pytest.fixture()
-def demo(session: Any) -> Campaign:
-    """The demo campaign: 5,000 USD a month, 2,160 USD raised, a milestone at 2,500 USD."""
-    campaign = load_demo(session)
-    session.commit()
-    return campaign
-
-
-def at(text: str) -> datetime:
-    """An aware UTC datetime from "2026-11-25 10:00"."""
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
-
-
-@contextmanager
-def counting_statements(engine: Engine) -> Iterator[list[str]]:
-    """Collect every SQL statement the engine sends, transaction control excluded."""
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.strip().upper() not in ("BEGIN", "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"):
-            statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
