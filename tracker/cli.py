@@ -288,10 +288,15 @@ def rate_command(ctx: Context, base: str, quote: str, rate: str, as_of: str | No
 @pass_context
 def export_command(ctx: Context, fmt: str, output: Any) -> None:
     """Export the data; `tracker import` reads it back without duplicating anything."""
+    from sqlalchemy import func, select
+
+    from .models import Donation
     from .transfer import export_csv, export_json
 
     with ctx.session(write=False) as session:
-        count = (export_json if fmt == "json" else export_csv)(session, output)
+        total = session.scalar(select(func.count()).select_from(Donation)) or 0
+        with click.progressbar(length=total, label="exporting", file=sys.stderr) as bar:
+            count = (export_json if fmt == "json" else export_csv)(session, output, progress=bar.update)
     click.echo(f"exported {count} donation(s)", err=True)
 
 

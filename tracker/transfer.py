@@ -77,7 +77,7 @@ def iter_donations(session: Session, campaign_slug: str | None = None) -> Iterat
         yield donation_record(donation, slug)
 
 
-def export_json(session: Session, out: IO[str]) -> int:
+def export_json(session: Session, out: IO[str], progress: Callable[[int], None] | None = None) -> int:
     """Write a complete backup; returns the number of donations written."""
     campaigns = [{
         "slug": c.slug, "title": c.title, "description": c.description, "currency": c.currency,
@@ -100,6 +100,8 @@ def export_json(session: Session, out: IO[str]) -> int:
     for record in iter_donations(session):
         out.write(("\n  " if count == 0 else ",\n  ") + json.dumps(record, ensure_ascii=False))
         count += 1
+        if progress:
+            progress(1)
     out.write("\n ]\n}\n")
     return count
 
@@ -127,7 +129,8 @@ def restore_cell(text: str) -> str:
     return text[1:] if text.startswith("'") else text
 
 
-def export_csv(session: Session, out: IO[str], campaign_slug: str | None = None) -> int:
+def export_csv(session: Session, out: IO[str], campaign_slug: str | None = None,
+               progress: Callable[[int], None] | None = None) -> int:
     """Write every donation as CSV, cells neutralised against formula injection."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(DONATION_COLUMNS)
@@ -135,6 +138,8 @@ def export_csv(session: Session, out: IO[str], campaign_slug: str | None = None)
     for record in iter_donations(session, campaign_slug):
         writer.writerow([neutralise_cell(record[column]) for column in DONATION_COLUMNS])
         count += 1
+        if progress:
+            progress(1)
     return count
 
 

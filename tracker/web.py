@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from flask import Flask, current_app, g, jsonify, render_template, request
@@ -151,6 +152,8 @@ def register_extensions(app: Flask, config: Settings) -> None:
     login_manager.login_view = "admin.login"
     login_manager.session_protection = "basic"
     app.config["RATELIMIT_STORAGE_URI"] = config.redis.url or "memory://"
+    # Several trackers may share one Redis: each site counts its own sign-in attempts.
+    app.config["RATELIMIT_KEY_PREFIX"] = "tracker-" + hashlib.sha256(config.site.url.encode()).hexdigest()[:12]
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
     limiter.init_app(app)
 
