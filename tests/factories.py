@@ -6,8 +6,10 @@ They live here, not in conftest.py, because several conftest.py files exist and
 
 from __future__ import annotations
 
+import json
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Iterator
 
 from sqlalchemy import Engine, event, text
@@ -24,6 +26,13 @@ PASSWORD = "correct horse battery staple"
 #: Hashed once for the whole run: scrypt is slow on purpose.
 PASSWORD_HASH = generate_password_hash(PASSWORD, method="scrypt")
 CLI = Actor.cli()
+#: The standards' official test vectors, copied from shared/vectors with their sources.
+VECTORS = Path(__file__).resolve().parent / "data" / "vectors"
+
+
+def load_vectors(name: str) -> dict[str, Any]:
+    """One vector file of tests/data/vectors, parsed."""
+    return json.loads((VECTORS / name).read_text(encoding="utf-8"))
 
 
 def clean_database(engine: Engine) -> None:

@@ -1,16 +1,14 @@
 """Bitcoin Base58 / Base58Check against Bitcoin Core's base58_encode_decode vectors."""
 
-import json
-from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tracker.coins.base58 import Base58Error, b58check_decode, b58check_encode, b58decode, b58encode
+from factories import load_vectors
 
-VECTORS = Path(__file__).resolve().parent.parent / "data" / "vectors"
-DATA = json.loads((VECTORS / "base58check.json").read_text(encoding="utf-8"))
+DATA = load_vectors("base58check.json")
 PAIRS = [(item["hex"], item["base58"]) for item in DATA["base58_encode_decode"]]
 
 

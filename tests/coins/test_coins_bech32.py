@@ -1,12 +1,10 @@
 """Bech32/Bech32m strings and segwit addresses against the BIP173 and BIP350 vectors."""
 
-import json
-from pathlib import Path
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from factories import load_vectors
 from tracker.coins.bech32 import (
     Bech32Error,
     Encoding,
@@ -16,8 +14,7 @@ from tracker.coins.bech32 import (
     encode_segwit,
 )
 
-VECTORS = Path(__file__).resolve().parent.parent / "data" / "vectors"
-DATA = json.loads((VECTORS / "bech32.json").read_text(encoding="utf-8"))
+DATA = load_vectors("bech32.json")
 
 
 @pytest.mark.parametrize(

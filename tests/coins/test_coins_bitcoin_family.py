@@ -1,24 +1,19 @@
 """BTC, LTC and DOGE addresses against Bitcoin Core's, Litecoin Core's and Dogecoin's key_io vectors."""
 
-import json
-from pathlib import Path
 
 import pytest
 
 from tracker.coins import COINS, InvalidAddress, WrongNetwork, validate_address
 from tracker.coins import bitcoin
-
-VECTORS = Path(__file__).resolve().parent.parent / "data" / "vectors"
-
-
-def load(name: str) -> dict:
-    return json.loads((VECTORS / name).read_text(encoding="utf-8"))
+from factories import load_vectors
 
 
-BTC = load("bitcoin_key_io.json")
-LTC = load("litecoin_key_io.json")
-DOGE = load("dogecoin_base58.json")
-VERSIONS = load("base58check.json")["version_bytes"]
+
+
+BTC = load_vectors("bitcoin_key_io.json")
+LTC = load_vectors("litecoin_key_io.json")
+DOGE = load_vectors("dogecoin_base58.json")
+VERSIONS = load_vectors("base58check.json")["version_bytes"]
 # The vector files name chains as the Core projects do; testnet4 (like testnet3) is our "testnet".
 CHAIN = {"main": "mainnet", "testnet4": "testnet", "test": "testnet", "signet": "signet", "regtest": "regtest"}
 

@@ -1,7 +1,5 @@
 """CashAddr codec and Bitcoin Cash addresses against the CashAddr specification's vectors."""
 
-import json
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -10,9 +8,9 @@ from hypothesis import strategies as st
 from tracker.coins import InvalidAddress, WrongNetwork, validate_address
 from tracker.coins.base58 import b58check_encode
 from tracker.coins.cashaddr import CashAddrError, HASH_SIZES, decode, decode_address, encode, encode_address
+from factories import load_vectors
 
-VECTORS = Path(__file__).resolve().parent.parent / "data" / "vectors"
-DATA = json.loads((VECTORS / "cashaddr.json").read_text(encoding="utf-8"))
+DATA = load_vectors("cashaddr.json")
 NETWORK_OF_PREFIX = {prefix: network for network, prefix in DATA["prefixes"].items()}
 
 

@@ -1,15 +1,13 @@
 """Ethereum addresses against the EIP-55 vectors."""
 
-import json
-from pathlib import Path
 
 import pytest
 
 from tracker.coins import InvalidAddress, validate_address
 from tracker.coins.ethereum import keccak256, to_checksum_address
+from factories import load_vectors
 
-VECTORS = Path(__file__).resolve().parent.parent / "data" / "vectors"
-DATA = json.loads((VECTORS / "eip55.json").read_text(encoding="utf-8"))
+DATA = load_vectors("eip55.json")
 ADDRESSES = [item["address"] for item in DATA["valid_checksummed"]]
 
 

@@ -1,7 +1,5 @@
 """Monero Base58 and addresses against Monero's own unit and functional test vectors."""
 
-import json
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -9,9 +7,9 @@ from hypothesis import strategies as st
 
 from tracker.coins import COINS, InvalidAddress, WrongNetwork, validate_address
 from tracker.coins import monero
+from factories import load_vectors
 
-VECTORS = Path(__file__).resolve().parent.parent / "data" / "vectors"
-DATA = json.loads((VECTORS / "monero.json").read_text(encoding="utf-8"))
+DATA = load_vectors("monero.json")
 B58 = DATA["base58"]
 
 

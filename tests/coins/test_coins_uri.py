@@ -1,9 +1,7 @@
 """payment_uri for every coin: BIP21/BIP321, CashAddr, EIP-681 and Monero URI examples, and amount rules."""
 
-import json
 import re
 from decimal import Decimal
-from pathlib import Path
 from urllib.parse import quote, unquote
 
 import pytest
@@ -11,17 +9,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tracker.coins import InvalidAddress, format_amount, payment_uri
-
-VECTORS = Path(__file__).resolve().parent.parent / "data" / "vectors"
-
-
-def load(name: str) -> dict:
-    return json.loads((VECTORS / name).read_text(encoding="utf-8"))
+from factories import load_vectors
 
 
-BIP21 = load("bip21_bip321.json")
-EIP681 = load("eip681.json")
-XMR = load("monero.json")
+
+
+BIP21 = load_vectors("bip21_bip321.json")
+EIP681 = load_vectors("eip681.json")
+XMR = load_vectors("monero.json")
 BTC_ADDRESS = "1FsSia9rv4NeEwvJ2GvXrX7LyxYspbN2mo"  # a valid mainnet address from Bitcoin Core's key_io vectors
 SEGWIT = "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"
 # RFC 3986 section 2: every character a URI may hold literally.

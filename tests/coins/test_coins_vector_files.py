@@ -1,13 +1,11 @@
 """The copied vector files are intact and still name their sources."""
 
 import hashlib
-import json
-from pathlib import Path
 
 import pytest
+from factories import VECTORS, load_vectors
 
-VECTORS = Path(__file__).resolve().parent.parent / "data" / "vectors"
-INDEX = json.loads((VECTORS / "index.json").read_text(encoding="utf-8"))
+INDEX = load_vectors("index.json")
 
 
 @pytest.mark.parametrize("name", sorted(INDEX["files"]))
@@ -18,7 +16,7 @@ def test_copy_matches_the_checksum_in_the_index(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(INDEX["files"]))
 def test_every_file_names_its_source(name: str) -> None:
-    data = json.loads((VECTORS / name).read_text(encoding="utf-8"))
+    data = load_vectors(name)
     assert data["source"], name
     assert all(source["repo"] and source["path"] for source in data["source"])
 

@@ -6,41 +6,35 @@ Test modules import the fixtures they use from here.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Callable
 
 import pytest
 from sqlalchemy import select
 
+from factories import load_vectors
 from tracker.audit import Actor
 from tracker.demo import load_demo
 from tracker.models import PaymentMethod
 from tracker.payments import PaymentMethodInput, save_payment_method
 
 CLI = Actor.cli()
-VECTORS = Path(__file__).resolve().parents[1] / "data" / "vectors"
-
-
-def _vectors(name: str) -> Any:
-    return json.loads((VECTORS / name).read_text(encoding="utf-8"))
 
 
 def mainnet_addresses() -> dict[str, str]:
     """One valid mainnet address per coin, taken from the standards' own vector files."""
     return {
-        "BTC": next(v["address"] for v in _vectors("bitcoin_key_io.json")["valid_addresses"]
+        "BTC": next(v["address"] for v in load_vectors("bitcoin_key_io.json")["valid_addresses"]
                     if v["chain"] == "main" and v["encoding"] != "base58check"),
-        "BCH": _vectors("cashaddr.json")["legacy_translation"][0]["cashaddr"],
-        "LTC": next(v["address"] for v in _vectors("litecoin_key_io.json")["valid_addresses"]
+        "BCH": load_vectors("cashaddr.json")["legacy_translation"][0]["cashaddr"],
+        "LTC": next(v["address"] for v in load_vectors("litecoin_key_io.json")["valid_addresses"]
                     if v["chain"] == "main"),
-        "DOGE": next(v["address"] for v in _vectors("dogecoin_base58.json")["valid_addresses"]
+        "DOGE": next(v["address"] for v in load_vectors("dogecoin_base58.json")["valid_addresses"]
                      if not v["isTestnet"]),
-        "ETH": _vectors("eip55.json")["valid_checksummed"][0]["address"],
-        "XMR": next(v["address"] for v in _vectors("monero.json")["valid_addresses"]
+        "ETH": load_vectors("eip55.json")["valid_checksummed"][0]["address"],
+        "XMR": next(v["address"] for v in load_vectors("monero.json")["valid_addresses"]
                     if v["network"] == "mainnet" and v["type"] == "standard"),
     }
 
