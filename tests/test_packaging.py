@@ -32,7 +32,7 @@ def test_the_wheel_carries_templates_static_files_and_migrations(wheel):
         assert package_file in names, package_file
     assert any(n.startswith("tracker/migrations/versions/0001") for n in names)
     assert any(n.endswith("entry_points.txt") for n in names)
-    repository_templates = {p.relative_to(ROOT).as_posix() for p in (ROOT / "tracker" / "templates").rglob("*.html")}
+    repository_templates = {"tracker/" + p.relative_to(ROOT).as_posix() for p in (ROOT / "templates").rglob("*.html")}
     assert repository_templates <= names
 
 

@@ -9,6 +9,7 @@ from flask import Flask
 
 from . import web
 from .config import Settings, load_settings
+from .resources import STATIC, TEMPLATES
 
 __all__ = ["create_app"]
 
@@ -16,7 +17,8 @@ __all__ = ["create_app"]
 def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build an app from `settings` (default: the config file and environment)."""
     settings = settings or load_settings(overrides=overrides)
-    app = Flask(__name__, instance_path=str(Path(settings.instance_path).resolve()))
+    app = Flask(__name__, instance_path=str(Path(settings.instance_path).resolve()),
+                template_folder=str(TEMPLATES), static_folder=str(STATIC))
     app.config.update(
         TRACKER_SETTINGS=settings,
         SECRET_KEY=settings.security.secret_key,

@@ -11,7 +11,7 @@ from babel.messages.pofile import read_po
 
 TRANSLATIONS = Path(__file__).resolve().parents[2] / "tracker" / "translations"
 CATALOGS = sorted(TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"))
-WIDGET_SOURCES = ("tracker/widgets.py", "tracker/templates/widget/")
+WIDGET_SOURCES = ("tracker/widgets.py", "templates/widget/")
 
 
 def _frozen(value):

@@ -12,11 +12,11 @@ from typing import Callable, Hashable
 from flask import current_app, request
 from flask.wrappers import Response
 
+from ..resources import PACKAGE, STATIC, TEMPLATES
 from ..web import settings
 from ..widgets import RenderCache, VersionReader, etag_for
 from .memo import Memoised, ResponseMemo, local_writes
 
-PACKAGE = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
@@ -43,8 +43,8 @@ def _deployment_salt() -> str:
     digest = hashlib.sha256()
     config = settings()
     digest.update(repr((config.site.url, config.site.name, config.widget)).encode())
-    paths = [PACKAGE / "widgets.py", PACKAGE / "static" / "embed.js"]
-    paths += sorted((PACKAGE / "templates" / "widget").glob("*"))
+    paths = [PACKAGE / "widgets.py", STATIC / "embed.js"]
+    paths += sorted((TEMPLATES / "widget").glob("*"))
     paths += sorted((PACKAGE / "translations").glob("*/LC_MESSAGES/*.mo"))
     for path in paths:
         if path.is_file():

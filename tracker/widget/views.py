@@ -28,7 +28,8 @@ from ..widgets import (
     svg_style,
     widget_options,
 )
-from .http import PACKAGE, Rendered, cached_response, csp_hash, runtime, serve_memoised
+from ..resources import STATIC
+from .http import Rendered, cached_response, csp_hash, runtime, serve_memoised
 
 bp = Blueprint("widget", __name__)
 # Repeat requests within `widget.process_cache_seconds` are answered before any view runs.
@@ -47,7 +48,7 @@ def embeds_are_not_rate_limited() -> bool:
     # Checking limits also cost more than the widget itself (see docs/performance.md).
     return request.blueprint in EMBED_BLUEPRINTS
 
-EMBED_SCRIPT = PACKAGE / "static" / "embed.js"
+EMBED_SCRIPT = STATIC / "embed.js"
 
 
 def support_url(slug: str) -> str:
