@@ -26,12 +26,12 @@ from sqlalchemy import func, insert, select, text
 
 from tracker import schema
 from tracker.audit import Actor
-from tracker.campaigns import CampaignInput, save_campaign
+from tracker.campaigns.operations import CampaignInput, save_campaign
+from tracker.campaigns.progress import campaign_progress, period_window
 from tracker.db import make_engine, make_sessionmaker
-from tracker.ledger import _ledger_totals
+from tracker.donations.ledger import _ledger_totals
 from tracker.models import Donation, PeriodTotal, utcnow
 from tracker.money import Money
-from tracker.progress import campaign_progress, period_window
 
 RESULTS = Path(__file__).parent / "results"
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
+from factories import CLI, PASSWORD, PASSWORD_HASH, at, clean_database, new_campaign, new_donation  # noqa: F401
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from factories import PASSWORD, PASSWORD_HASH, CLI, at, clean_database, new_campaign, new_donation  # noqa: F401
 from tracker import create_app, schema
 from tracker.config import load_settings
 from tracker.db import make_engine, make_sessionmaker

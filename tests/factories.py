@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from tracker.audit import Actor
-from tracker.campaigns import CampaignInput, MilestoneInput, save_campaign
-from tracker.ledger import record_donation
+from tracker.campaigns.operations import CampaignInput, MilestoneInput, save_campaign
+from tracker.donations.ledger import record_donation
 from tracker.models import Base, Campaign, Donation
 from tracker.money import Money
 

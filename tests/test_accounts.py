@@ -3,9 +3,9 @@
 from datetime import timedelta
 
 import pyotp
-
 from factories import PASSWORD_HASH
-from tracker.accounts import accept_totp_code, new_totp_secret, totp_code_step
+
+from tracker.accounts.operations import accept_totp_code, new_totp_secret, totp_code_step
 from tracker.models import User, utcnow
 
 

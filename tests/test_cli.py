@@ -6,14 +6,14 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from factories import clean_database as _clean
 from sqlalchemy import func, select
 
-from factories import clean_database as _clean
+from tracker.campaigns.progress import campaign_progress
 from tracker.cli import main
 from tracker.coins import validate_address
 from tracker.models import Campaign, Donation, ExchangeRate, PaymentMethod, User
 from tracker.money import Money
-from tracker.progress import campaign_progress
 
 
 @pytest.fixture()
@@ -166,7 +166,7 @@ def test_every_command_has_help(cli):
 
 
 def test_cells_are_neutralised_and_restored_one_for_one():
-    from tracker.transfer import neutralise_cell, restore_cell
+    from tracker.donations.export import neutralise_cell, restore_cell
 
     for text in ("=1+1", "+1", "-x", "@x", "\tx", "\rx", "'x", "''x", "plain", "-5.00", ""):
         cell = neutralise_cell(text)

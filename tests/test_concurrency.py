@@ -5,12 +5,12 @@ import multiprocessing
 from sqlalchemy import func, select
 
 from tracker.audit import Actor
-from tracker.campaigns import get_campaign
+from tracker.campaigns.operations import get_campaign
+from tracker.campaigns.progress import campaign_progress
 from tracker.db import make_engine, make_sessionmaker, session_scope
-from tracker.ledger import record_donation, verify_totals
+from tracker.donations.ledger import record_donation, verify_totals
 from tracker.models import Donation
 from tracker.money import Money
-from tracker.progress import campaign_progress
 
 WORKERS = 20
 OWN = 8          # donations only this worker sends

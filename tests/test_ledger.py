@@ -4,14 +4,14 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
+from factories import CLI, new_campaign, new_donation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from factories import CLI, new_campaign, new_donation
-from tracker.campaigns import CampaignInput, save_campaign
-from tracker.errors import Conflict, InvalidInput
-from tracker.ledger import (
+from tracker.campaigns.operations import CampaignInput, save_campaign
+from tracker.campaigns.progress import campaign_progress
+from tracker.donations.ledger import (
     adjust_raised_to,
     confirm_donation,
     correct_donation,
@@ -19,10 +19,10 @@ from tracker.ledger import (
     refund_donation,
     verify_totals,
 )
+from tracker.donations.rates import NoExchangeRate, record_rate
+from tracker.errors import Conflict, InvalidInput
 from tracker.models import AuditEvent, Campaign, Donation, PeriodTotal
 from tracker.money import Money
-from tracker.progress import campaign_progress
-from tracker.rates import NoExchangeRate, record_rate
 
 UTC = timezone.utc
 

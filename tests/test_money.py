@@ -3,15 +3,15 @@
 from decimal import Decimal
 
 import pytest
+from factories import new_campaign
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from factories import new_campaign
 from tracker.audit import Actor
-from tracker.ledger import record_donation
+from tracker.campaigns.progress import campaign_progress
+from tracker.donations.ledger import record_donation
 from tracker.models import Campaign, Donation
-from tracker.progress import campaign_progress
 from tracker.money import (
     CRYPTO_EXPONENTS,
     MAX_MINOR,

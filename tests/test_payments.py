@@ -1,13 +1,18 @@
 """Payment methods: checksum-validated addresses, audited changes, labels that fit a QR code."""
 
 import pytest
+from factories import CLI
 from sqlalchemy import select
 
-from factories import CLI
 from tracker.coins import payment_uri
 from tracker.errors import InvalidInput
 from tracker.models import AuditEvent
-from tracker.payments import MAX_LABEL, PaymentMethodInput, move_payment_method, save_payment_method
+from tracker.payments.operations import (
+    MAX_LABEL,
+    PaymentMethodInput,
+    move_payment_method,
+    save_payment_method,
+)
 from tracker.qr import qr_png
 
 BTC = "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"

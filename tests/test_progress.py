@@ -5,10 +5,9 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from factories import counting_statements, new_donation
-from tracker.money import Money
-from tracker.progress import (
+
+from tracker.campaigns.progress import (
     campaign_progress,
     day_bounds,
     days_left,
@@ -17,6 +16,7 @@ from tracker.progress import (
     period_label,
     period_window,
 )
+from tracker.money import Money
 
 UTC = timezone.utc
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -93,8 +93,9 @@ def test_progress_counts_confirmed_apart_from_pending_and_refunded(session, make
     new_donation(session, campaign, "160")
     new_donation(session, campaign, "300", status="pending")
     refunded = new_donation(session, campaign, "999")
-    from tracker.ledger import refund_donation
     from factories import CLI
+
+    from tracker.donations.ledger import refund_donation
     refund_donation(session, refunded, actor=CLI, reason="chargeback")
     session.commit()
 

@@ -4,8 +4,8 @@ import multiprocessing
 
 import pytest
 import redis
-
 from factories import PASSWORD_HASH
+
 from tracker.models import User
 
 #: Database 15 is this suite's own: it is emptied before and after each test that uses it.

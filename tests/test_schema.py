@@ -1,8 +1,8 @@
 """Migrations are the only way the schema changes: the migrated database matches the models."""
 
+import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
-import pytest
 
 from tracker import schema
 

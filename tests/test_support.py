@@ -8,28 +8,27 @@ from decimal import Decimal
 import pytest
 
 from tracker.audit import Actor
+from tracker.campaigns.progress import campaign_progress
 from tracker.coins import payment_uri
 from tracker.demo import DEMO_BCH_ADDRESS, DEMO_BTC_ADDRESS
-from tracker.errors import NotFound
-from tracker.ledger import refund_donation
+from tracker.donations.ledger import refund_donation
+from tracker.donations.rates import record_rate
+from tracker.errors import InvalidQuery, NotFound
 from tracker.money import Money
-from tracker.payments import PaymentMethodInput, save_payment_method
-from tracker.progress import campaign_progress
-from tracker.rates import record_rate
-from tracker.support import (
+from tracker.payments.operations import PaymentMethodInput, save_payment_method
+from tracker.public.page import (
     DONORS_PER_PAGE,
-    InvalidQuery,
     address_groups,
     bar_geometry,
     coin_amount,
     donor_wall,
     latest_coin_rate,
-    oembed_discovery_url,
-    parse_page,
     payment_options,
     qr_payment_uri,
     support_page,
 )
+from tracker.web.query import parse_page
+from tracker.web.urls import oembed_discovery_url
 
 CLI = Actor.cli()
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)

@@ -7,9 +7,14 @@ from typing import Any, Mapping
 
 from flask import Flask
 
-from . import web
 from .config import Settings, load_settings
 from .resources import STATIC, TEMPLATES
+from .web.context import register_database
+from .web.errors import register_error_handlers
+from .web.extensions import register_extensions
+from .web.headers import register_proxy_fix, register_response_headers
+from .web.routing import register_converters
+from .web.templating import register_template_helpers
 
 __all__ = ["create_app"]
 
@@ -36,11 +41,32 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
         MAX_CONTENT_LENGTH=8 * 1024 * 1024,
         JSON_SORT_KEYS=False,
     )
-    web.register_database(app, settings)
-    web.register_proxy_fix(app, settings)
-    web.register_extensions(app, settings)
-    web.register_blueprints(app)
-    web.register_error_handlers(app)
-    web.register_response_headers(app)
-    web.register_template_helpers(app)
+    register_database(app, settings)
+    register_proxy_fix(app, settings)
+    register_extensions(app, settings)
+    register_converters(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_response_headers(app)
+    register_template_helpers(app)
     return app
+
+
+def register_blueprints(app: Flask) -> None:
+    """The readers' pages, the widget, the API and the back office with every area's pages."""
+    # Imported here, not at the top: building an app is the only reason to load the views, and
+    # the web plumbing they import never imports them back. Each area adds its pages to the
+    # admin blueprint when its views module is imported, so all of them come before it is
+    # registered.
+    from .accounts import views as _accounts  # noqa: F401
+    from .admin import views as _admin  # noqa: F401
+    from .admin.blueprint import bp as admin_bp
+    from .api.views import bp as api_bp
+    from .campaigns import views as _campaigns  # noqa: F401
+    from .donations import views as _donations  # noqa: F401
+    from .payments import views as _payments  # noqa: F401
+    from .public.views import bp as public_bp
+    from .widget.views import bp as widget_bp
+
+    for blueprint in (public_bp, widget_bp, api_bp, admin_bp):
+        app.register_blueprint(blueprint)

@@ -1,4 +1,4 @@
-"""The audit log: who changed what, when, from where, with before and after values."""
+"""The audit log: who changed what, when, from where, with before and after values; and reading it back."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from .models import AuditEvent, Base
+from .paging import Page, paginate
 
 #: Columns never copied into the log.
 _SECRET_COLUMNS = frozenset({"password_hash", "totp_secret"})
@@ -70,3 +71,37 @@ def record_event(session: Session, actor: Actor, action: str, obj: Base | None =
     session.add(event)
     session.flush()
     return event
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    entity: str | None = None
+    action: str | None = None
+    actor: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def find_audit_events(session: Session, filters: AuditFilter, number: int = 1,
+                      per_page: int = 50) -> Page[AuditEvent]:
+    """Audit events matching `filters`, newest first."""
+    query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    if filters.entity:
+        query = query.where(AuditEvent.entity == filters.entity)
+    if filters.action:
+        # "payment_method" finds every payment_method.* action.
+        query = query.where((AuditEvent.action == filters.action)
+                            | AuditEvent.action.startswith(filters.action + ".", autoescape=True))
+    if filters.actor:
+        query = query.where(AuditEvent.actor == filters.actor.strip().lower())
+    if filters.since is not None:
+        query = query.where(AuditEvent.at >= filters.since)
+    if filters.until is not None:
+        query = query.where(AuditEvent.at < filters.until)
+    return paginate(session, query, number, per_page)
+
+
+def audit_entities(session: Session) -> list[str]:
+    """The entity names present in the log, for the filter's choices."""
+    return list(session.scalars(select(AuditEvent.entity).distinct().order_by(AuditEvent.entity)))
+

@@ -12,6 +12,7 @@ from typing import Any, Callable, TypeVar
 
 import click
 from sqlalchemy.exc import DBAPIError
+
 from . import schema
 from .audit import Actor
 from .config import ConfigError, Settings, find_config_file, load_settings
@@ -156,8 +157,8 @@ def db_current(ctx: Context) -> None:
 @pass_context
 def db_check(ctx: Context) -> None:
     """Check that the kept period totals agree with the ledger, campaign by campaign."""
-    from .campaigns import list_campaigns
-    from .ledger import verify_totals
+    from .campaigns.operations import list_campaigns
+    from .donations.ledger import verify_totals
 
     with ctx.session(write=False) as session:
         problems = [p for c in list_campaigns(session) for p in verify_totals(session, c)]
@@ -191,7 +192,7 @@ def _read_password(password_stdin: bool) -> str:
 @domain_errors
 def create_admin(ctx: Context, email: str, role: str, password_stdin: bool) -> None:
     """Create an account that can sign in to /admin (the password is asked for, never an argument)."""
-    from .users import create_user
+    from .accounts.operations import create_user
 
     password = _read_password(password_stdin)
     with ctx.session() as session:
@@ -244,8 +245,8 @@ def record_donation_command(ctx: Context, campaign: str, amount: str, currency: 
                             source: str, pending: bool, received_at: str | None, donor: str | None,
                             message: str | None, public: bool) -> None:
     """Record AMOUNT CURRENCY for CAMPAIGN, e.g. `tracker record-donation demo 0.0015 BTC`."""
-    from .campaigns import get_campaign
-    from .ledger import record_donation
+    from .campaigns.operations import get_campaign
+    from .donations.ledger import record_donation
 
     with ctx.session() as session:
         target = get_campaign(session, campaign)
@@ -272,8 +273,8 @@ def record_donation_command(ctx: Context, campaign: str, amount: str, currency: 
 @domain_errors
 def rate_command(ctx: Context, base: str, quote: str, rate: str, as_of: str | None, source: str) -> None:
     """Store an exchange rate: 1 BASE = RATE QUOTE, e.g. `tracker rate BTC USD 63250.12`."""
+    from .donations.rates import record_rate
     from .models import utcnow
-    from .rates import record_rate
 
     with ctx.session() as session:
         entry = record_rate(session, base, quote, rate, _parse_when(as_of) or utcnow(), source, CLI_ACTOR)
@@ -290,8 +291,8 @@ def export_command(ctx: Context, fmt: str, output: Any) -> None:
     """Export the data; `tracker import` reads it back without duplicating anything."""
     from sqlalchemy import func, select
 
+    from .donations.export import export_csv, export_json
     from .models import Donation
-    from .transfer import export_csv, export_json
 
     with ctx.session(write=False) as session:
         total = session.scalar(select(func.count()).select_from(Donation)) or 0
@@ -311,7 +312,7 @@ def import_command(ctx: Context, file: Any, fmt: str) -> None:
     All or nothing: if any row is refused, every problem is listed with its line and
     nothing is saved.
     """
-    from .transfer import import_json, import_rows, read_csv_rows
+    from .donations.imports import import_json, import_rows, read_csv_rows
 
     if fmt == "auto":
         fmt = "json" if str(getattr(file, "name", "")).endswith(".json") else "csv"

@@ -9,13 +9,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .audit import Actor
-from .campaigns import CampaignInput, MilestoneInput, save_campaign
-from .ledger import record_donation
+from .campaigns.operations import CampaignInput, MilestoneInput, save_campaign
+from .campaigns.progress import period_window
+from .donations.ledger import record_donation
+from .donations.rates import record_rate
 from .models import Campaign, utcnow
 from .money import Money
-from .payments import PaymentMethodInput, save_payment_method
-from .progress import period_window
-from .rates import record_rate
+from .payments.operations import PaymentMethodInput, save_payment_method
 
 #: Addresses from the standards' own examples (BIP173 and the CashAddr specification), so the
 #: demo never shows a real organisation's address. Nobody should send money to them.

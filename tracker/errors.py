@@ -1,4 +1,8 @@
-"""Domain errors: raised by domain modules, mapped to HTTP statuses by the web layer."""
+"""Domain errors: raised by domain modules, mapped to HTTP statuses in one place (web/errors.py).
+
+Every refusal meant for a person is a DomainError, money's included, so the web layer and
+the CLI each handle one hierarchy.
+"""
 
 from __future__ import annotations
 
@@ -29,3 +33,9 @@ class Conflict(DomainError):
 
 class Forbidden(DomainError):
     status = 403
+
+
+class InvalidQuery(DomainError):
+    """A query parameter a page cannot use (`?page=x`, `?amount=abc`): a 400 with the reason."""
+
+    status = 400

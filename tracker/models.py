@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -20,7 +21,6 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
-    JSON,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -37,7 +37,16 @@ PERIODS = ("once", "monthly", "quarterly", "yearly")
 CAMPAIGN_STATUSES = ("draft", "active", "archived")
 DONATION_SOURCES = ("manual", "csv", "import", "adjustment", "api")
 DONATION_STATUSES = ("pending", "confirmed", "refunded")
+#: Roles from most to least trusted: each may do everything the roles after it may.
 ROLES = ("owner", "admin", "viewer")
+#: Integer primary keys are 32-bit on PostgreSQL: a larger id in a URL or a file names no row,
+#: and handing it to the database would be an "integer out of range" error, not a 404.
+MAX_ROW_ID = 2**31 - 1
+
+
+def role_allows(role: str, needed: str) -> bool:
+    """True when `role` may do what `needed` may (owner > admin > viewer)."""
+    return ROLES.index(role) <= ROLES.index(needed)
 
 
 def utcnow() -> datetime:

@@ -17,6 +17,8 @@ from babel.numbers import (
     parse_decimal,
 )
 
+from .errors import InvalidInput
+
 #: Cryptocurrencies and their minor-unit exponents. ETH is kept in gwei (9 places), not
 #: wei (18): 2**63 wei is only 9.2 ETH, while 2**63 gwei is 9.2 billion ETH, so sums fit
 #: a signed 64-bit column. An amount finer than a gwei is refused, never rounded.
@@ -34,8 +36,14 @@ _GROUPED_AMOUNT = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?", re.ASCII)
 _CURRENCY_CODE = re.compile(r"[A-Z]{3,5}")
 
 
-class MoneyError(ValueError):
+class MoneyError(InvalidInput, ValueError):
     """An amount or currency that cannot be accepted; the message is meant for people."""
+
+    # Also a ValueError: callers that parse many values (imports, config) may catch either.
+    status = 400
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message, field=field)
 
 
 def normalize_currency(code: object) -> str:

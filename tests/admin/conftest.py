@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from tracker.models import AuditEvent, Donation
 
+
 @pytest.fixture()
 def admin(client: Any, auth: Any) -> Any:
     """A client signed in as an admin."""

@@ -8,7 +8,7 @@ import pytest
 from flask import Blueprint
 
 from tracker import create_app
-from tracker.admin.access import ACCESS_ATTRIBUTE, safe_next
+from tracker.web.access import ACCESS_ATTRIBUTE, safe_next
 
 PUBLIC_ENDPOINTS = {"admin.login", "admin.login_code"}
 SAMPLE_VALUES = {"slug": "demo", "donation_id": 1, "method_id": 1, "user_id": 1}
@@ -74,7 +74,7 @@ def test_a_view_without_a_declared_role_fails_closed(clean_db, settings_factory)
     def forgotten() -> str:
         return "secret"
 
-    from tracker.admin.access import enforce_declared_roles
+    from tracker.web.access import enforce_declared_roles
 
     extra.before_request(enforce_declared_roles)
     app.register_blueprint(extra)

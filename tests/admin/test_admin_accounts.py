@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
-
 import time
+from datetime import datetime, timezone
 
 import pyotp
 from admin_helpers import csrf_token, field_errors

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from admin_helpers import field_errors
 
-from tracker.campaigns import get_campaign
+from tracker.campaigns.operations import get_campaign
 from tracker.models import Campaign
 
 GOOD = {

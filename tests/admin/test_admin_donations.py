@@ -10,8 +10,8 @@ import pytest
 from admin_helpers import field_errors
 
 from tracker.audit import Actor
+from tracker.donations.rates import record_rate
 from tracker.models import Donation
-from tracker.rates import record_rate
 
 CLI = Actor.cli()
 LONG_AGO = datetime(2020, 1, 1, tzinfo=timezone.utc)

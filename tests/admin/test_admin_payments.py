@@ -10,7 +10,7 @@ from admin_helpers import BTC_NEW, BTC_OLD, BTC_TYPO, field_errors
 
 from tracker.audit import Actor
 from tracker.models import PaymentMethod
-from tracker.payments import PaymentMethodInput, list_payment_methods, save_payment_method
+from tracker.payments.operations import PaymentMethodInput, list_payment_methods, save_payment_method
 
 PASSWORD = "correct horse battery staple"
 

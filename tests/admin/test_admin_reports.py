@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from tracker.admin.display import daily_chart, embed_codes
+from tracker.admin.chart import daily_chart
 from tracker.audit import Actor
-from tracker.ledger import refund_donation
-from tracker.reports import MAX_CHART_DAYS, DonationFilter, chart_days, daily_totals, find_donations
+from tracker.donations.ledger import refund_donation
+from tracker.donations.queries import MAX_CHART_DAYS, DonationFilter, chart_days, daily_totals, find_donations
+from tracker.widget.snippets import embed_codes
 
 
 def utc(text: str) -> datetime:

@@ -7,10 +7,9 @@ import re
 from typing import Any
 
 import pytest
+from factories import counting_statements
 
 from tracker import create_app
-
-from factories import counting_statements
 
 NBSP = "\u00a0"
 

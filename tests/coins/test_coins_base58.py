@@ -2,11 +2,11 @@
 
 
 import pytest
+from factories import load_vectors
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tracker.coins.base58 import Base58Error, b58check_decode, b58check_encode, b58decode, b58encode
-from factories import load_vectors
 
 DATA = load_vectors("base58check.json")
 PAIRS = [(item["hex"], item["base58"]) for item in DATA["base58_encode_decode"]]

@@ -1,10 +1,10 @@
 """Bech32/Bech32m strings and segwit addresses against the BIP173 and BIP350 vectors."""
 
 import pytest
+from factories import load_vectors
 from hypothesis import given
 from hypothesis import strategies as st
 
-from factories import load_vectors
 from tracker.coins.bech32 import (
     Bech32Error,
     Encoding,

@@ -2,13 +2,9 @@
 
 
 import pytest
-
-from tracker.coins import COINS, InvalidAddress, WrongNetwork, validate_address
-from tracker.coins import bitcoin
 from factories import load_vectors
 
-
-
+from tracker.coins import COINS, InvalidAddress, WrongNetwork, bitcoin, validate_address
 
 BTC = load_vectors("bitcoin_key_io.json")
 LTC = load_vectors("litecoin_key_io.json")

@@ -2,13 +2,13 @@
 
 
 import pytest
+from factories import load_vectors
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tracker.coins import InvalidAddress, WrongNetwork, validate_address
 from tracker.coins.base58 import b58check_encode
-from tracker.coins.cashaddr import CashAddrError, HASH_SIZES, decode, decode_address, encode, encode_address
-from factories import load_vectors
+from tracker.coins.cashaddr import HASH_SIZES, CashAddrError, decode, decode_address, encode, encode_address
 
 DATA = load_vectors("cashaddr.json")
 NETWORK_OF_PREFIX = {prefix: network for network, prefix in DATA["prefixes"].items()}

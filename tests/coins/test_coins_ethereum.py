@@ -2,10 +2,10 @@
 
 
 import pytest
+from factories import load_vectors
 
 from tracker.coins import InvalidAddress, validate_address
 from tracker.coins.ethereum import keccak256, to_checksum_address
-from factories import load_vectors
 
 DATA = load_vectors("eip55.json")
 ADDRESSES = [item["address"] for item in DATA["valid_checksummed"]]

@@ -2,12 +2,11 @@
 
 
 import pytest
+from factories import load_vectors
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tracker.coins import COINS, InvalidAddress, WrongNetwork, validate_address
-from tracker.coins import monero
-from factories import load_vectors
+from tracker.coins import COINS, InvalidAddress, WrongNetwork, monero, validate_address
 
 DATA = load_vectors("monero.json")
 B58 = DATA["base58"]

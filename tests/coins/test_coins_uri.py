@@ -5,14 +5,11 @@ from decimal import Decimal
 from urllib.parse import quote, unquote
 
 import pytest
+from factories import load_vectors
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tracker.coins import InvalidAddress, format_amount, payment_uri
-from factories import load_vectors
-
-
-
 
 BIP21 = load_vectors("bip21_bip321.json")
 EIP681 = load_vectors("eip681.json")

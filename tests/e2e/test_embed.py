@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from browser import LiveServer
 from playwright.sync_api import expect
 
-from browser import LiveServer
 from tracker.audit import Actor
 from tracker.demo import load_demo
-from tracker.ledger import record_donation
+from tracker.donations.ledger import record_donation
 from tracker.money import Money
 
 pytestmark = pytest.mark.e2e

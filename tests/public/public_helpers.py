@@ -12,13 +12,13 @@ from types import SimpleNamespace
 from typing import Any, Callable
 
 import pytest
+from factories import load_vectors
 from sqlalchemy import select
 
-from factories import load_vectors
 from tracker.audit import Actor
 from tracker.demo import load_demo
 from tracker.models import PaymentMethod
-from tracker.payments import PaymentMethodInput, save_payment_method
+from tracker.payments.operations import PaymentMethodInput, save_payment_method
 
 CLI = Actor.cli()
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from public_helpers import demo, parse_html  # noqa: F401 - fixtures
-from tracker.web import DEFAULT_CSP
+
+from tracker.web.headers import DEFAULT_CSP
 
 EXPECTED_ENDPOINTS = {"public.index", "public.support", "public.campaign", "public.qr_svg", "public.qr_png"}
 

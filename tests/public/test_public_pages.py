@@ -6,12 +6,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 from public_helpers import CLI, add_method, demo, page_text, parse_html  # noqa: F401 - fixtures
-from tracker.campaigns import set_status
+
+from tracker.campaigns.operations import set_status
 from tracker.coins import payment_uri
 from tracker.demo import DEMO_BCH_ADDRESS, DEMO_BTC_ADDRESS
+from tracker.donations.rates import record_rate
 from tracker.models import utcnow
-from tracker.payments import PaymentMethodInput, save_payment_method
-from tracker.rates import record_rate
+from tracker.payments.operations import PaymentMethodInput, save_payment_method
 
 
 def test_support_page_shows_the_goal_like_the_reference_page(client, demo):

@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 import zxingcpp
 from PIL import Image
-
 from public_helpers import add_method, demo, mainnet_addresses, page_text  # noqa: F401 - fixtures
+
 from tracker.coins import COINS, payment_uri
 from tracker.qr import qr_svg
 

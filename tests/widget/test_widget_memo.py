@@ -7,15 +7,15 @@ from contextlib import contextmanager
 from typing import Any, Iterator
 
 import pytest
+from factories import counting_statements
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from tracker import create_app
 from tracker.config import ConfigError
+from tracker.web.caching import browser_max_age, runtime
 from tracker.widget import memo as memo_module
-from tracker.widget.http import browser_max_age, runtime
 from tracker.widget.memo import Memoised, ResponseMemo
-from factories import counting_statements
 
 MEMOISED = ["/widget/demo?locale=en", "/widget/demo.svg", "/widget/demo.png?variant=bar",
             "/api/v1/campaigns/demo", "/api/v1/campaigns", "/embed.js",

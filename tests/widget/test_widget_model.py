@@ -9,29 +9,23 @@ from decimal import Decimal
 
 import pytest
 from babel.support import NullTranslations
+from factories import at
 from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
-
-from factories import at
 from widget_helpers import german
+
 from tracker.audit import Actor
-from tracker.campaigns import set_status
+from tracker.campaigns.operations import set_status
+from tracker.campaigns.progress import campaign_progress
 from tracker.errors import NotFound
 from tracker.models import utcnow
-from tracker.progress import campaign_progress
-from tracker.widgets import (
-    PALETTES,
-    RenderCache,
-    WidgetOptions,
-    build_widget,
-    VersionReader,
-    contrast_ratio,
-    render_png,
-    render_svg,
-    text_colour_on,
-    widget_options,
-)
+from tracker.widget.cache import RenderCache
+from tracker.widget.colours import PALETTES, contrast_ratio, text_colour_on
+from tracker.widget.drawing import render_png, render_svg
+from tracker.widget.model import build_widget
+from tracker.widget.options import WidgetOptions, widget_options
+from tracker.widget.versions import VersionReader
 
 NBSP = "\u00a0"
 

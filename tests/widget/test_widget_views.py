@@ -10,11 +10,11 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
+from factories import counting_statements
 from PIL import Image
 
 from tracker import create_app
-from tracker.widgets import VARIANT_SIZES
-from factories import counting_statements
+from tracker.widget.options import VARIANT_SIZES
 
 NBSP = "\u00a0"
 WIDGET_ROUTES = ["/widget/demo", "/widget/demo.svg", "/widget/demo.png"]

@@ -6,7 +6,6 @@ from pathlib import Path
 
 from babel.support import Translations
 
-
 TRANSLATIONS = Path(__file__).resolve().parents[2] / "tracker" / "translations"
 
 

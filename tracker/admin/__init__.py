@@ -1,21 +1,5 @@
-"""The back office: sign-in, campaigns, donations, payment methods, rates, users, audit."""
+"""The back office's shell: its blueprint, the dashboard and the audit log.
 
-from . import (  # noqa: F401 - importing registers each area's routes on the blueprint
-    account_views,
-    audit_views,
-    campaign_views,
-    dashboard_views,
-    donation_views,
-    import_views,
-    payment_views,
-    rate_views,
-    user_views,
-)
-from .access import enforce_declared_roles
-from .blueprint import bp
-from .display import minor_money
-
-bp.before_request(enforce_declared_roles)
-bp.add_app_template_filter(minor_money, "minor_money")
-
-__all__ = ["bp"]
+Each area of the back office (accounts, campaigns, donations, payments) keeps its pages in
+its own package and adds them to this blueprint; `tracker.create_app` imports them all.
+"""

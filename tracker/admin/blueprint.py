@@ -1,7 +1,10 @@
-"""The admin blueprint object, shared by the view modules."""
+"""The admin blueprint every area's pages join; an endpoint that declares no role is refused."""
 
 from __future__ import annotations
 
 from flask import Blueprint
 
+from ..web.access import enforce_declared_roles
+
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp.before_request(enforce_declared_roles)

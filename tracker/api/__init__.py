@@ -1,5 +1,1 @@
-"""The api blueprint."""
-
-from .views import bp
-
-__all__ = ["bp"]
+"""The versioned JSON API (campaigns with their progress) and its OpenAPI description."""

@@ -9,13 +9,15 @@ from flask import Blueprint, request
 from flask.wrappers import Response
 from flask_babel import get_translations
 
-from ..campaigns import get_campaign, list_campaigns
+from ..campaigns.operations import get_campaign, list_campaigns
+from ..campaigns.progress import campaign_progress
 from ..models import Campaign, utcnow
-from ..progress import campaign_progress
-from ..web import db, select_locale
-from ..widget.http import Rendered, cached_response, runtime, serve_memoised
+from ..web import db
+from ..web.caching import Rendered, cached_response, runtime, serve_memoised
+from ..web.extensions import select_locale
+from ..widget.model import build_widget, widget_document
+from ..widget.options import widget_options
 from ..widget.views import support_url
-from ..widgets import build_widget, widget_document, widget_options
 from .openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

@@ -1,5 +1,1 @@
-"""The public blueprint."""
-
-from .views import bp
-
-__all__ = ["bp"]
+"""Readers' pages: the support page, campaign pages and QR images of payment addresses."""

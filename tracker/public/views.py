@@ -9,9 +9,11 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from ..campaigns import get_campaign, list_campaigns
-from ..support import campaign_url, oembed_discovery_url, parse_page, qr_payment_uri, render_qr, support_page
+from ..campaigns.operations import get_campaign, list_campaigns
 from ..web import db, settings
+from ..web.query import parse_page
+from ..web.urls import campaign_url, oembed_discovery_url
+from .page import qr_payment_uri, render_qr, support_page
 
 bp = Blueprint("public", __name__)
 

@@ -1,5 +1,1 @@
-"""The widget blueprint."""
-
-from .views import bp
-
-__all__ = ["bp"]
+"""The embeddable widget: options, the view model, drawing, cheap version lookups, caches and its pages."""

@@ -12,24 +12,17 @@ from flask.wrappers import Response
 from flask_babel import get_translations
 from markupsafe import Markup
 
-from ..campaigns import SLUG, get_campaign
+from ..campaigns.operations import SLUG, get_campaign
+from ..campaigns.progress import campaign_progress
 from ..models import utcnow
-from ..progress import campaign_progress
-from ..web import db, limiter, select_locale, settings
-from ..widgets import (
-    VARIANT_SIZES,
-    CampaignVersion,
-    WidgetModel,
-    WidgetOptions,
-    build_widget,
-    page_style,
-    render_png,
-    render_svg,
-    svg_style,
-    widget_options,
-)
 from ..resources import STATIC
-from .http import Rendered, cached_response, csp_hash, runtime, serve_memoised
+from ..web import db, settings
+from ..web.caching import Rendered, cached_response, csp_hash, runtime, serve_memoised
+from ..web.extensions import limiter, select_locale
+from .drawing import page_style, render_png, render_svg, svg_style
+from .model import WidgetModel, build_widget
+from .options import VARIANT_SIZES, WidgetOptions, widget_options
+from .versions import CampaignVersion
 
 bp = Blueprint("widget", __name__)
 # Repeat requests within `widget.process_cache_seconds` are answered before any view runs.

@@ -1,0 +1,120 @@
+"""Campaigns: list, create, edit, archive; embed codes, widget preview and "Set raised to…"."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, url_for
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
+from werkzeug.wrappers import Response
+
+from ..admin.blueprint import bp
+from ..donations.ledger import adjust_raised_to
+from ..models import Campaign
+from ..web import db, request_actor, settings
+from ..web.access import requires
+from ..web.forms import ActionForm
+from ..web.responses import form_errors, render_form
+from ..widget.snippets import embed_codes
+from .forms import CampaignForm, RaisedToForm, StatusForm
+from .operations import get_campaign, list_campaigns, save_campaign, set_status
+from .progress import campaign_progress
+
+
+@bp.get("/campaigns")
+@requires("viewer")
+def campaigns() -> str:
+    """Every campaign with its current progress."""
+    session = db()
+    items = list_campaigns(session)
+    return render_template("admin/campaigns.html", campaigns=items,
+                           progress={c.id: campaign_progress(session, c) for c in items})
+
+
+@bp.route("/campaigns/new", methods=["GET", "POST"])
+@requires("admin")
+def campaign_new() -> Response | tuple[str, int]:
+    """Create a campaign."""
+    form = CampaignForm()
+    if form.validate_on_submit():
+        with form_errors(form):
+            campaign = save_campaign(db(), form.to_input(), actor=request_actor())
+            db().commit()
+            flash(f"Campaign “{campaign.title}” created.", "success")
+            return redirect(url_for("admin.campaign", slug=campaign.slug))
+    return render_form("admin/campaign_form.html", form, campaign=None)
+
+
+@bp.get("/campaigns/<slug>")
+@requires("viewer")
+def campaign(slug: str) -> str:
+    """One campaign: progress, widget preview, embed codes and actions."""
+    item = get_campaign(db(), slug)
+    return _campaign_page(item, raised_form=RaisedToForm(formdata=None, currency=item.currency))[0]
+
+
+def route_exists(path: str) -> bool:
+    """True when this app answers GET `path` (the widget is built by another part of the app)."""
+    try:
+        current_app.url_map.bind("localhost").match(path, method="GET")
+    except RequestRedirect:
+        return True
+    except HTTPException:
+        return False
+    return True
+
+
+def _campaign_page(item: Campaign, raised_form: RaisedToForm) -> tuple[str, int]:
+    widget_exists = route_exists(f"/widget/{item.slug}")
+    return render_form("admin/campaign.html", raised_form, campaign=item, raised_form=raised_form,
+                       progress=campaign_progress(db(), item), status_form=StatusForm(formdata=None),
+                       action_form=ActionForm(formdata=None), widget_exists=widget_exists,
+                       embeds=embed_codes(settings().site.url, item.slug, item.title))
+
+
+@bp.route("/campaigns/<slug>/edit", methods=["GET", "POST"])
+@requires("admin")
+def campaign_edit(slug: str) -> Response | tuple[str, int]:
+    """Edit a campaign's goal, period, dates, milestones and display options."""
+    item = get_campaign(db(), slug)
+    form = CampaignForm()
+    if form.validate_on_submit():
+        with form_errors(form):
+            save_campaign(db(), form.to_input(), actor=request_actor(), campaign=item)
+            db().commit()
+            flash("Campaign saved.", "success")
+            return redirect(url_for("admin.campaign", slug=item.slug))
+    elif not form.is_submitted():
+        form.load(item)
+    return render_form("admin/campaign_form.html", form, campaign=item)
+
+
+@bp.post("/campaigns/<slug>/status")
+@requires("admin")
+def campaign_status(slug: str) -> Response:
+    """Activate, archive or return a campaign to draft."""
+    item = get_campaign(db(), slug)
+    form = StatusForm()
+    if form.validate_on_submit():
+        set_status(db(), item, form.status.data, actor=request_actor())
+        db().commit()
+        flash(f"The campaign is now {item.status}.", "success")
+    else:
+        flash("Choose a status.", "error")
+    return redirect(url_for("admin.campaign", slug=item.slug))
+
+
+@bp.post("/campaigns/<slug>/raised")
+@requires("admin")
+def campaign_raised_to(slug: str) -> Response | tuple[str, int]:
+    """"Set raised to…": record an adjustment of the difference, with a reason."""
+    item = get_campaign(db(), slug)
+    form = RaisedToForm(currency=item.currency)
+    if form.validate_on_submit():
+        with form_errors(form, "amount"):
+            entry = adjust_raised_to(db(), item, form.amount.money, actor=request_actor(),
+                                     reason=form.reason.data)
+            db().commit()
+            flash("Nothing to adjust: the total already is that." if entry is None
+                  else "Adjustment recorded.", "success")
+            return redirect(url_for("admin.campaign", slug=item.slug))
+    return _campaign_page(item, raised_form=form)

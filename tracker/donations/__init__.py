@@ -1,0 +1,1 @@
+"""The ledger: recording, confirming, refunding and correcting gifts; rates; import and export; reports."""

@@ -1,0 +1,104 @@
+"""Forms for recording, correcting, refunding, filtering and importing donations, and for exchange rates."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from ..models import DONATION_SOURCES, DONATION_STATUSES
+from ..web.forms import DATETIME_FORMATS, CurrencyField, MoneyField, day_start, options, plausible_year
+from .queries import DonationFilter
+from .rates import Conversion
+
+
+class DonationForm(FlaskForm):
+    campaign = SelectField("Campaign", coerce=int, validators=[InputRequired("choose a campaign")])
+    amount = MoneyField("Amount")
+    currency = CurrencyField("Currency")
+    received_at = DateTimeLocalField("Received (campaign's time zone; empty: now)", format=DATETIME_FORMATS,
+                                     validators=[Optional(), plausible_year])
+    status = SelectField("Status", choices=options([("confirmed", "Confirmed"), ("pending", "Pending")]))
+    donor_name = StringField("Donor name", validators=[Length(max=200)])
+    message = TextAreaField("Message", validators=[Length(max=2000)])
+    is_public = BooleanField("The donor agreed to be listed publicly")
+    reference = StringField("Reference (bank or transaction id)", validators=[Length(max=150)])
+    #: One key per form page load: submitting the same form twice records one donation.
+    form_key = HiddenField()
+    #: Set on the confirm step: the exchange rate the admin was shown.
+    shown_rate = HiddenField()
+
+    def confirms(self, conversion: Conversion) -> bool:
+        """True when no conversion is needed or the admin was shown exactly this one (else remember it)."""
+        if conversion.rate is None:
+            return True
+        key = f"{conversion.rate.id}:{conversion.amount}:{conversion.converted}"
+        seen = self.shown_rate.data == key
+        self.shown_rate.data = key
+        return seen
+
+    def external_id(self) -> str:
+        reference = (self.reference.data or "").strip()
+        return f"ref:{reference}" if reference else f"form:{self.form_key.data}"
+
+
+class DonationEditForm(FlaskForm):
+    amount = MoneyField("Amount")
+    currency = CurrencyField("Currency")
+    received_at = DateTimeLocalField("Received (campaign's time zone)", format=DATETIME_FORMATS,
+                                     validators=[DataRequired("give the date received"), plausible_year])
+    donor_name = StringField("Donor name", validators=[Length(max=200)])
+    message = TextAreaField("Message", validators=[Length(max=2000)])
+    is_public = BooleanField("The donor agreed to be listed publicly")
+    reason = StringField("Reason for the correction", validators=[DataRequired("say why"), Length(max=500)])
+
+
+class ReasonForm(FlaskForm):
+    reason = StringField("Reason", validators=[DataRequired("say why"), Length(max=500)])
+
+
+class ImportUploadForm(FlaskForm):
+    file = FileField("Donations CSV")
+
+
+class ImportConfirmForm(FlaskForm):
+    #: The previewed CSV text, base64 (so browsers cannot rewrite its line ends).
+    payload = HiddenField(validators=[DataRequired()])
+    signature = HiddenField(validators=[DataRequired()])
+
+
+class RateForm(FlaskForm):
+    base = CurrencyField("1 unit of", default="BTC")
+    quote = CurrencyField("is worth, in", default="USD")
+    rate = StringField("Rate", validators=[DataRequired("enter the rate, e.g. 63250.12")])
+    as_of = DateTimeLocalField("As of (UTC)", format=DATETIME_FORMATS,
+                               validators=[DataRequired("give the date"), plausible_year])
+    source = StringField("Source", default="manual", validators=[DataRequired("say where the rate comes from"),
+                                                                Length(max=200)])
+
+
+class DonationFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET filter changes nothing
+
+    campaign = SelectField("Campaign", coerce=int, default=0)
+    status = SelectField("Status", choices=options([("", "any"), *[(s, s) for s in DONATION_STATUSES]]), default="")
+    source = SelectField("Source", choices=options([("", "any"), *[(s, s) for s in DONATION_SOURCES]]), default="")
+    date_from = DateField("Received from", validators=[Optional(), plausible_year])
+    date_to = DateField("to (inclusive)", validators=[Optional(), plausible_year])
+    page = IntegerField(default=1, validators=[Optional()])
+
+    def to_filter(self) -> DonationFilter:
+        return DonationFilter(campaign_id=self.campaign.data or None, status=self.status.data or None,
+                              source=self.source.data or None, received_from=day_start(self.date_from.data),
+                              received_until=day_start(self.date_to.data, days=1))
+

@@ -1,0 +1,310 @@
+"""The donation ledger: record, confirm, refund, correct and adjust; keeps period totals in step.
+
+Every function here flushes and never commits: the caller (a request, a CLI command)
+owns the transaction, so a donation and the totals it changes land together or not at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from ..audit import Actor, record_event, snapshot
+from ..campaigns.progress import campaign_progress, period_key
+from ..errors import Conflict, InvalidInput, NotFound
+from ..models import DONATION_SOURCES, DONATION_STATUSES, Campaign, Donation, PeriodTotal, utcnow
+from ..money import Money
+from .rates import convert
+
+_MAX_TEXT = {"donor_name": 200, "external_id": 200}
+
+
+@dataclass(frozen=True)
+class Recorded:
+    donation: Donation
+    #: False when the (source, external id) was already in the ledger: nothing was added.
+    created: bool
+
+
+def get_donation(session: Session, donation_id: int) -> Donation:
+    """The donation with this id, or NotFound."""
+    donation = session.get(Donation, donation_id)
+    if donation is None:
+        raise NotFound("there is no such donation")
+    return donation
+
+
+def upsert_for(session: Session) -> Any:
+    """The dialect's INSERT with ON CONFLICT support (PostgreSQL's or SQLite's)."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def _bump_total(session: Session, campaign_id: int, period_start: datetime, *, raised: int = 0,
+                pending: int = 0, confirmed_count: int = 0, pending_count: int = 0) -> None:
+    """Add deltas to a period's total with one atomic UPDATE (row-locked on PostgreSQL)."""
+    insert = upsert_for(session)
+    session.execute(
+        insert(PeriodTotal)
+        .values(campaign_id=campaign_id, period_start=period_start, raised_minor=0, pending_minor=0,
+                confirmed_count=0, pending_count=0, updated_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["campaign_id", "period_start"]))
+    session.execute(
+        update(PeriodTotal)
+        .where(PeriodTotal.campaign_id == campaign_id, PeriodTotal.period_start == period_start)
+        .values(raised_minor=PeriodTotal.raised_minor + raised,
+                pending_minor=PeriodTotal.pending_minor + pending,
+                confirmed_count=PeriodTotal.confirmed_count + confirmed_count,
+                pending_count=PeriodTotal.pending_count + pending_count,
+                updated_at=utcnow())
+        .execution_options(synchronize_session=False))
+
+
+def _effect(donation: Donation, sign: int) -> dict[str, int]:
+    """What `donation` contributes to its period total (sign -1 takes it back out)."""
+    counted = 0 if donation.source == "adjustment" else 1
+    if donation.status == "confirmed":
+        return {"raised": sign * donation.goal_amount_minor, "confirmed_count": sign * counted}
+    if donation.status == "pending":
+        return {"pending": sign * donation.goal_amount_minor, "pending_count": sign * counted}
+    return {}
+
+
+def count_in_totals(session: Session, donation: Donation, sign: int) -> None:
+    """Add (`sign` +1) or take back out (-1) what `donation` contributes to its period total."""
+    effect = _effect(donation, sign)
+    if effect:
+        _bump_total(session, donation.campaign_id, donation.period_start, **effect)
+
+
+def _clean_text(value: str | None, field: str) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if "\x00" in value:  # PostgreSQL cannot store NUL in text; nobody types one on purpose
+        raise InvalidInput(f"{field.replace('_', ' ')} contains a NUL character", field=field)
+    limit = _MAX_TEXT.get(field)
+    if limit and len(value) > limit:
+        raise InvalidInput(f"{field.replace('_', ' ')} is too long (at most {limit} characters)", field=field)
+    return value or None
+
+
+def record_donation(
+    session: Session,
+    campaign: Campaign,
+    amount: Money,
+    *,
+    actor: Actor,
+    source: str = "manual",
+    external_id: str | None = None,
+    status: str = "confirmed",
+    received_at: datetime | None = None,
+    donor_name: str | None = None,
+    message: str | None = None,
+    is_public: bool = False,
+    reason: str = "",
+    audit: bool = True,
+) -> Recorded:
+    """Add a donation, converted to the goal currency; idempotent on (source, external_id)."""
+    if source not in DONATION_SOURCES:
+        raise InvalidInput(f"unknown source {source!r}", field="source")
+    if status not in DONATION_STATUSES or status == "refunded":
+        raise InvalidInput("a new donation is pending or confirmed", field="status")
+    if source == "adjustment":
+        if not reason.strip():
+            raise InvalidInput("an adjustment needs a reason", field="reason")
+    elif amount.minor <= 0:
+        raise InvalidInput("the amount must be more than zero", field="amount")
+    if amount.minor == 0:
+        raise InvalidInput("the amount must not be zero", field="amount")
+    received_at = received_at or utcnow()
+    if received_at.tzinfo is None:
+        raise InvalidInput("the time received needs a time zone", field="received_at")
+    external_id = _clean_text(external_id, "external_id")
+    conversion = convert(session, amount, campaign.currency, received_at)
+    values = dict(
+        campaign_id=campaign.id, amount_minor=amount.minor, currency=amount.currency,
+        goal_amount_minor=conversion.converted.minor, goal_currency=campaign.currency,
+        rate=conversion.rate.rate if conversion.rate else None,
+        rate_source=conversion.rate.source if conversion.rate else None,
+        rate_as_of=conversion.rate.as_of if conversion.rate else None,
+        exchange_rate_id=conversion.rate.id if conversion.rate else None,
+        source=source, external_id=external_id, status=status,
+        donor_name=_clean_text(donor_name, "donor_name"), message=_clean_text(message, "message"),
+        is_public=bool(is_public), reason=reason.strip(), received_at=received_at,
+        period_start=period_key(campaign, received_at), recorded_at=utcnow(),
+        recorded_by_id=actor.user_id, updated_at=utcnow(),
+    )
+    if external_id is None:
+        donation = Donation(**values)
+        session.add(donation)
+        session.flush()
+    else:
+        # INSERT … ON CONFLICT DO NOTHING: of two identical requests at once, the database
+        # lets exactly one insert; the other finds the existing row. No check-then-insert race.
+        new_id = session.execute(
+            upsert_for(session)(Donation).values(**values)
+            .on_conflict_do_nothing(index_elements=["source", "external_id"])
+            .returning(Donation.id)).scalar()
+        if new_id is None:
+            existing = session.scalar(select(Donation).where(
+                Donation.source == source, Donation.external_id == external_id))
+            assert existing is not None  # the conflict means it exists and is committed
+            return Recorded(existing, created=False)
+        donation = session.get_one(Donation, new_id)
+    count_in_totals(session, donation, +1)
+    if audit:
+        record_event(session, actor, f"donation.{'adjust' if source == 'adjustment' else 'record'}", donation)
+    return Recorded(donation, created=True)
+
+
+def _change(session: Session, donation: Donation, actor: Actor, action: str, **changes: Any) -> Donation:
+    """Apply `changes` to a donation, moving its contribution between totals, and audit it."""
+    before = snapshot(donation)
+    count_in_totals(session, donation, -1)
+    for key, value in changes.items():
+        setattr(donation, key, value)
+    donation.updated_at = utcnow()
+    session.flush()
+    count_in_totals(session, donation, +1)
+    record_event(session, actor, action, donation, before=before)
+    return donation
+
+
+def confirm_donation(session: Session, donation: Donation, *, actor: Actor) -> Donation:
+    """Mark a pending donation as received: it moves from pending to raised."""
+    if donation.status != "pending":
+        raise Conflict(f"only a pending donation can be confirmed (this one is {donation.status})")
+    return _change(session, donation, actor, "donation.confirm", status="confirmed")
+
+
+def refund_donation(session: Session, donation: Donation, *, actor: Actor, reason: str) -> Donation:
+    """Refund (or reverse) a donation: it stays in the ledger, marked refunded, with a reason."""
+    if donation.status == "refunded":
+        raise Conflict("this donation is already refunded")
+    if donation.source == "adjustment":
+        raise Conflict("an adjustment is corrected by another adjustment, not refunded")
+    if not reason.strip():
+        raise InvalidInput("say why the donation is refunded or reversed", field="reason")
+    return _change(session, donation, actor, "donation.refund", status="refunded", reason=reason.strip())
+
+
+def correct_donation(session: Session, donation: Donation, campaign: Campaign, *, actor: Actor,
+                     amount: Money | None = None, received_at: datetime | None = None,
+                     donor_name: str | None = None, message: str | None = None,
+                     is_public: bool | None = None, reason: str = "") -> Donation:
+    """Edit a donation's amount, date or donor details; totals and audit follow."""
+    if donation.status == "refunded":
+        raise Conflict("a refunded donation cannot be edited")
+    if not reason.strip():
+        raise InvalidInput("say why the donation is corrected", field="reason")
+    changes: dict[str, Any] = {"reason": reason.strip()}
+    when = received_at or donation.received_at
+    if received_at is not None:
+        if received_at.tzinfo is None:
+            raise InvalidInput("the time received needs a time zone", field="received_at")
+        changes["received_at"] = received_at
+        changes["period_start"] = period_key(campaign, received_at)
+    if amount is not None or received_at is not None:
+        amount = amount or Money(donation.amount_minor, donation.currency)
+        if amount.minor <= 0 and donation.source != "adjustment":
+            raise InvalidInput("the amount must be more than zero", field="amount")
+        conversion = convert(session, amount, campaign.currency, when)
+        changes.update(
+            amount_minor=amount.minor, currency=amount.currency,
+            goal_amount_minor=conversion.converted.minor,
+            rate=conversion.rate.rate if conversion.rate else None,
+            rate_source=conversion.rate.source if conversion.rate else None,
+            rate_as_of=conversion.rate.as_of if conversion.rate else None,
+            exchange_rate_id=conversion.rate.id if conversion.rate else None)
+    if donor_name is not None:
+        changes["donor_name"] = _clean_text(donor_name, "donor_name")
+    if message is not None:
+        changes["message"] = _clean_text(message, "message")
+    if is_public is not None:
+        changes["is_public"] = is_public
+    return _change(session, donation, actor, "donation.correct", **changes)
+
+
+def adjust_raised_to(session: Session, campaign: Campaign, raised: Money, *, actor: Actor,
+                     reason: str, now: datetime | None = None) -> Donation | None:
+    """"Set raised to X": record an adjustment of the difference in the current period.
+
+    Returns None when the total already is X (nothing to record).
+    """
+    if raised.currency != campaign.currency:
+        raise InvalidInput(f"give the total in the goal currency, {campaign.currency}", field="amount")
+    now = now or utcnow()
+    current = campaign_progress(session, campaign, now).raised
+    difference = raised - current
+    if not difference:
+        return None
+    return record_donation(session, campaign, difference, actor=actor, source="adjustment",
+                           received_at=now, reason=reason).donation
+
+
+def rebuild_totals(session: Session, campaign: Campaign) -> None:
+    """Recompute every donation's period and the campaign's totals from the ledger.
+
+    Needed when a campaign's period or time zone changes, which moves period boundaries.
+    """
+    session.flush()
+    # Streamed in batches of plain rows, not ORM objects, so a large ledger fits in memory.
+    rows = session.execute(
+        select(Donation.id, Donation.received_at, Donation.period_start)
+        .where(Donation.campaign_id == campaign.id).execution_options(yield_per=5000))
+    moved = []
+    for donation_id, received_at, current in rows:
+        key = period_key(campaign, received_at)
+        if key != current:
+            moved.append({"id": donation_id, "period_start": key})
+    for first in range(0, len(moved), 5000):
+        session.execute(update(Donation), moved[first:first + 5000])
+    session.expire_all()
+    session.query(PeriodTotal).filter(PeriodTotal.campaign_id == campaign.id).delete(
+        synchronize_session=False)
+    for row in _ledger_totals(session, campaign.id):
+        session.add(PeriodTotal(campaign_id=campaign.id, **row, updated_at=utcnow()))
+    session.flush()
+
+
+def _ledger_totals(session: Session, campaign_id: int) -> list[dict[str, Any]]:
+    """Period totals summed straight from the ledger (the slow, obviously right way)."""
+    counted = Donation.source != "adjustment"
+    confirmed, pending = Donation.status == "confirmed", Donation.status == "pending"
+    rows = session.execute(
+        select(
+            Donation.period_start,
+            func.coalesce(func.sum(Donation.goal_amount_minor).filter(confirmed), 0),
+            func.coalesce(func.sum(Donation.goal_amount_minor).filter(pending), 0),
+            func.count().filter(confirmed, counted),
+            func.count().filter(pending, counted),
+        )
+        .where(Donation.campaign_id == campaign_id, Donation.status != "refunded")
+        .group_by(Donation.period_start))
+    return [dict(period_start=start, raised_minor=int(raised), pending_minor=int(pend),
+                 confirmed_count=conf, pending_count=pcount)
+            for start, raised, pend, conf, pcount in rows]
+
+
+def verify_totals(session: Session, campaign: Campaign) -> list[str]:
+    """Differences between the maintained totals and the ledger; empty when they agree."""
+    expected = {row["period_start"]: row for row in _ledger_totals(session, campaign.id)}
+    problems = []
+    stored = session.scalars(select(PeriodTotal).where(PeriodTotal.campaign_id == campaign.id))
+    seen = set()
+    for total in stored:
+        seen.add(total.period_start)
+        want = expected.get(total.period_start, dict(raised_minor=0, pending_minor=0,
+                                                     confirmed_count=0, pending_count=0))
+        for key in ("raised_minor", "pending_minor", "confirmed_count", "pending_count"):
+            if getattr(total, key) != want[key]:
+                problems.append(f"{campaign.slug} {total.period_start:%Y-%m-%d}: {key} is "
+                                f"{getattr(total, key)}, the ledger says {want[key]}")
+    for start in set(expected) - seen:
+        problems.append(f"{campaign.slug} {start:%Y-%m-%d}: no total kept for a period with donations")
+    return problems

@@ -1,0 +1,98 @@
+"""Exchange rates: recorded by hand (or later by a feed), looked up for conversions."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..audit import Actor, record_event
+from ..errors import InvalidInput, NotFound
+from ..models import ExchangeRate
+from ..money import MAX_MINOR, Money, exponent, normalize_currency
+
+_RATE = re.compile(r"\d{1,15}(?:\.\d{1,18})?")
+
+
+class NoExchangeRate(NotFound):
+    """No rate is stored for a pair at a time: a conversion is refused, never zero."""
+
+
+def parse_rate(text: object) -> Decimal:
+    """A positive, finite, plain decimal rate ("63250.12"); refuses floats and exponents."""
+    if isinstance(text, float):
+        raise TypeError("rates are never floats: pass a string or Decimal")
+    if isinstance(text, Decimal):
+        text = format(text, "f") if text.is_finite() else "nan"
+    if not isinstance(text, str) or not _RATE.fullmatch(text.strip()):
+        raise InvalidInput(f"{text!r} is not a rate: write a positive decimal such as 63250.12", field="rate")
+    rate = Decimal(text.strip())
+    if rate <= 0:
+        raise InvalidInput("a rate must be more than zero", field="rate")
+    return rate
+
+
+def record_rate(session: Session, base: str, quote: str, rate: object, as_of: datetime,
+                source: str, actor: Actor) -> ExchangeRate:
+    """Store "1 `base` = `rate` `quote` as of `as_of`, according to `source`"."""
+    base, quote = normalize_currency(base), normalize_currency(quote)
+    if base == quote:
+        raise InvalidInput("a rate needs two different currencies", field="quote")
+    if as_of.tzinfo is None:
+        raise InvalidInput("the rate's time needs a time zone", field="as_of")
+    source = (source or "").strip()
+    if not source:
+        raise InvalidInput("say where the rate comes from", field="source")
+    existing = session.scalar(select(ExchangeRate).where(
+        ExchangeRate.base == base, ExchangeRate.quote == quote,
+        ExchangeRate.as_of == as_of, ExchangeRate.source == source))
+    if existing is not None:
+        raise InvalidInput(f"{source} already has a {base}→{quote} rate at that time", field="as_of")
+    entry = ExchangeRate(base=base, quote=quote, rate=parse_rate(rate), as_of=as_of, source=source[:200])
+    session.add(entry)
+    record_event(session, actor, "exchange_rate.create", entry)
+    return entry
+
+
+def find_rate(session: Session, base: str, quote: str, at: datetime) -> ExchangeRate:
+    """The latest `base`→`quote` rate at or before `at`, or NoExchangeRate."""
+    rate = session.scalar(
+        select(ExchangeRate)
+        .where(ExchangeRate.base == base, ExchangeRate.quote == quote, ExchangeRate.as_of <= at)
+        .order_by(ExchangeRate.as_of.desc(), ExchangeRate.id.desc())
+        .limit(1))
+    if rate is None:
+        raise NoExchangeRate(
+            f"no {base}→{quote} exchange rate on or before {at:%Y-%m-%d %H:%M} UTC: "
+            f"add one under Exchange rates (or with `tracker rate`)", field="currency")
+    return rate
+
+
+@dataclass(frozen=True)
+class Conversion:
+    amount: Money
+    converted: Money
+    rate: ExchangeRate | None
+
+
+def convert(session: Session, amount: Money, currency: str, at: datetime) -> Conversion:
+    """`amount` in `currency` at the rate of `at`, rounded half-even to `currency`'s minor unit."""
+    currency = normalize_currency(currency)
+    if amount.currency == currency:
+        return Conversion(amount, amount, None)
+    rate = find_rate(session, amount.currency, currency, at)
+    exact = amount.to_decimal() * rate.rate
+    # The donation keeps its original amount and the rate, so this rounding can always be
+    # explained: it is the only one in the ledger, and it happens once, when recorded.
+    places = exponent(currency)
+    minor = int((exact.scaleb(places)).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+    if minor == 0:
+        raise InvalidInput(f"{amount} is worth less than the smallest {currency} unit at "
+                           f"{rate.rate} {currency}/{amount.currency}", field="amount")
+    if abs(minor) > MAX_MINOR:
+        raise InvalidInput(f"{amount} converts to more than the largest amount allowed", field="amount")
+    return Conversion(amount, Money(minor, currency), rate)

@@ -1,0 +1,348 @@
+"""What the support and campaign pages show: progress, ways to give, amount presets, the donor wall, QR payloads."""
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from functools import lru_cache
+from typing import Sequence
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from ..campaigns.progress import MilestoneState, Progress, campaign_progress, percent_of
+from ..coins import COINS, Coin, InvalidAddress, format_amount, payment_uri
+from ..donations.rates import NoExchangeRate, find_rate
+from ..errors import InvalidQuery, NotFound
+from ..models import MAX_ROW_ID, Campaign, Donation, PaymentMethod, utcnow
+from ..money import MAX_MINOR, Money, MoneyError
+from ..payments.operations import get_payment_method, list_payment_methods
+from ..qr import qr_png, qr_svg
+
+log = logging.getLogger(__name__)
+
+
+#: Donors shown per page of the donor wall.
+DONORS_PER_PAGE = 20
+
+
+#: Longest `?amount=` worth parsing: 100 million BTC written with every decimal is 18 characters.
+MAX_AMOUNT_TEXT = 64
+
+
+@dataclass(frozen=True)
+class Tick:
+    """A milestone's position on the bar, in percent of its width."""
+
+    at: Decimal
+    milestone: MilestoneState
+
+
+@dataclass(frozen=True)
+class BarGeometry:
+    """Numbers a progress bar is drawn from: widths in percent (0–100) and ARIA values."""
+
+    filled: Decimal
+    pending: Decimal
+    ticks: tuple[Tick, ...]
+    #: aria-valuenow/valuemax in the goal currency's major units, valuenow kept within 0..max.
+    value_now: Decimal
+    value_max: Decimal
+    #: Zero in the goal currency: the first tick's label.
+    origin: Money
+
+
+def _clamp(value: Decimal, low: Decimal, high: Decimal) -> Decimal:
+    return max(low, min(value, high))
+
+
+def bar_geometry(progress: Progress) -> BarGeometry:
+    """Where the fill, the pending segment and the milestone ticks go on a bar of `progress`."""
+    hundred, zero = Decimal(100), Decimal(0)
+    filled = _clamp(progress.percent, zero, hundred)
+    pending = _clamp(percent_of(max(progress.pending.minor, 0), progress.target.minor), zero, hundred - filled)
+    ticks = tuple(
+        Tick(percent_of(m.amount.minor, progress.target.minor), m)
+        for m in progress.milestones if m.amount <= progress.target)
+    target = progress.target.to_decimal()
+    return BarGeometry(filled, pending, ticks, _clamp(progress.raised.to_decimal(), zero, target), target,
+                       Money.zero(progress.target.currency))
+
+
+@dataclass(frozen=True)
+class CoinRate:
+    """How many goal-currency units one coin was worth, as of when, according to whom."""
+
+    coin: str
+    currency: str
+    per_coin: Decimal
+    as_of: datetime
+    source: str
+
+
+def latest_coin_rate(session: Session, coin: str, currency: str, at: datetime) -> CoinRate | None:
+    """The newest stored rate between `coin` and `currency` at `at`, in either direction, or None."""
+    candidates: list[CoinRate] = []
+    try:
+        rate = find_rate(session, coin, currency, at)
+        candidates.append(CoinRate(coin, currency, rate.rate, rate.as_of, rate.source))
+    except NoExchangeRate:
+        pass
+    try:
+        # A rate recorded the other way round ("1 USD = 0.0000166 BTC") is as good, inverted.
+        rate = find_rate(session, currency, coin, at)
+        with localcontext() as context:
+            context.prec = 50
+            candidates.append(CoinRate(coin, currency, Decimal(1) / rate.rate, rate.as_of, rate.source))
+    except NoExchangeRate:
+        pass
+    return max(candidates, key=lambda candidate: candidate.as_of, default=None)
+
+
+@dataclass(frozen=True)
+class AmountPreset:
+    """"$10 ≈ 0.00016667 BTC": a goal-currency amount, its coin amount and the payment URI for it."""
+
+    amount: Money
+    coin_amount: Money
+    #: The coin amount as `?amount=` text, without trailing zeros ("0.00016667").
+    amount_text: str
+    payment_uri: str
+    #: The rate used; None when the goal currency is the coin itself (nothing was converted).
+    rate: CoinRate | None
+    #: How old the rate was when the page was built (never negative).
+    rate_age: timedelta
+
+
+def coin_amount(amount: Money, rate: CoinRate) -> Money | None:
+    """`amount` in the rate's coin, rounded half-even to the coin's places; None if it rounds to 0."""
+    places = COINS[rate.coin].decimals
+    with localcontext() as context:
+        context.prec = 50
+        exact = amount.to_decimal() / rate.per_coin
+        minor = int(exact.scaleb(places).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+    if minor <= 0 or minor > MAX_MINOR:
+        return None
+    return Money(minor, rate.coin)
+
+
+@dataclass(frozen=True)
+class PaymentOption:
+    """One way to give as the page shows it; the URI, QR version and presets only for addresses."""
+
+    method: PaymentMethod
+    coin: Coin | None = None
+    payment_uri: str | None = None
+    #: Changes whenever the QR code's content does, so a cached image is never shown for a new address.
+    qr_version: str = ""
+    presets: tuple[AmountPreset, ...] = ()
+    #: The address in groups of four for display (see `address_groups`).
+    address_groups: tuple[str, ...] = ()
+
+
+def parse_presets(presets: Sequence[str], currency: str) -> list[Money]:
+    """The configured preset amounts that are valid, positive amounts in `currency`."""
+    amounts = []
+    for text in presets:
+        try:
+            amounts.append(Money.parse(text, currency))
+        except MoneyError:
+            # A preset like "10.5" for JPY cannot be offered exactly; leave it out rather than fail the page.
+            log.warning("amount preset %r is not a valid %s amount: not shown", text, currency)
+    return amounts
+
+
+def _presets_for(method: PaymentMethod, amounts: Sequence[Money], rate: CoinRate | None,
+                 now: datetime) -> tuple[AmountPreset, ...]:
+    presets = []
+    for amount in amounts:
+        if amount.currency == method.coin:
+            converted: Money | None = amount
+        elif rate is None:
+            return ()  # no stored rate: offer no preset rather than a made-up figure
+        else:
+            converted = coin_amount(amount, rate)
+        if converted is None:
+            continue
+        decimal = converted.to_decimal()
+        presets.append(AmountPreset(
+            amount=amount, coin_amount=converted, amount_text=format_amount(decimal, method.coin),
+            payment_uri=payment_uri(method.coin, method.target, decimal, label=method.label or None,
+                                    network=method.network),
+            rate=None if amount.currency == method.coin else rate,
+            rate_age=max(now - rate.as_of, timedelta(0)) if rate else timedelta(0)))
+    return tuple(presets)
+
+
+def payment_options(session: Session, *, presets: Sequence[str] = (), currency: str | None = None,
+                    now: datetime | None = None) -> list[PaymentOption]:
+    """The active payment methods in order, addresses with their URI and presets in `currency`."""
+    now = now or utcnow()
+    amounts = parse_presets(presets, currency) if currency else []
+    rates: dict[str, CoinRate | None] = {}
+    options = []
+    for method in list_payment_methods(session, active_only=True):
+        if method.kind != "address":
+            options.append(PaymentOption(method))
+            continue
+        coin = COINS.get(method.coin)
+        try:
+            if coin is None:
+                raise InvalidAddress(f"unsupported coin {method.coin!r}")
+            uri = payment_uri(coin.code, method.target, label=method.label or None, network=method.network)
+        except InvalidAddress as exc:
+            # Never show readers an address the validator now refuses: money sent there may be lost.
+            log.error("payment method %s is not shown: %s", method.id, exc)
+            continue
+        if amounts and coin.code not in rates and coin.code != amounts[0].currency:
+            rates[coin.code] = latest_coin_rate(session, coin.code, amounts[0].currency, now)
+        options.append(PaymentOption(
+            method, coin, uri, qr_version=hashlib.sha256(uri.encode()).hexdigest()[:12],
+            presets=_presets_for(method, amounts, rates.get(coin.code), now),
+            address_groups=address_groups(method.target)))
+    return options
+
+
+def address_groups(address: str) -> tuple[str, ...]:
+    """An address cut into groups of four for reading (a "scheme:" prefix kept whole); joined, it is exact."""
+    prefix, colon, rest = address.rpartition(":")
+    head = (prefix + colon,) if colon else ()
+    return head + tuple(rest[i:i + 4] for i in range(0, len(rest), 4))
+
+
+@dataclass(frozen=True)
+class DonorEntry:
+    """A public donor: a name and/or a message, and when they gave."""
+
+    name: str | None
+    message: str | None
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class DonorWall:
+    """One page of public donors, newest first."""
+
+    entries: tuple[DonorEntry, ...]
+    page: int
+    pages: int
+    total: int
+
+    @property
+    def newer_page(self) -> int | None:
+        """The page of more recent donors, if any."""
+        return self.page - 1 if self.page > 1 else None
+
+    @property
+    def older_page(self) -> int | None:
+        """The page of earlier donors, if any."""
+        return self.page + 1 if self.page < self.pages else None
+
+
+def donor_wall(session: Session, campaign_ids: Sequence[int], page: int = 1,
+               per_page: int = DONORS_PER_PAGE) -> DonorWall:
+    """Public, confirmed donors of the campaigns, newest first; a page past the end shows the last."""
+    if not campaign_ids:
+        return DonorWall((), 1, 1, 0)
+    shown = and_(
+        Donation.campaign_id.in_(campaign_ids),
+        Donation.is_public.is_(True),
+        # Pending gifts may never arrive and refunded ones were given back: only confirmed ones count.
+        Donation.status == "confirmed",
+        Donation.source != "adjustment",
+        or_(func.length(func.coalesce(Donation.donor_name, "")) > 0,
+            func.length(func.coalesce(Donation.message, "")) > 0),
+    )
+    total = session.scalar(select(func.count()).select_from(Donation).where(shown)) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(page, pages)
+    rows = session.execute(
+        select(Donation.donor_name, Donation.message, Donation.received_at)
+        .where(shown).order_by(Donation.received_at.desc(), Donation.id.desc())
+        .limit(per_page).offset((page - 1) * per_page))
+    entries = tuple(DonorEntry(name or None, message or None, at) for name, message, at in rows)
+    return DonorWall(entries, page, pages, total)
+
+
+@dataclass(frozen=True)
+class CampaignCard:
+    """A campaign with its progress now and the bar drawn from it."""
+
+    campaign: Campaign
+    progress: Progress
+    bar: BarGeometry
+
+
+@dataclass(frozen=True)
+class SupportPage:
+    """Everything the support page (or one campaign's page) shows."""
+
+    cards: tuple[CampaignCard, ...]
+    options: tuple[PaymentOption, ...]
+    donors: DonorWall
+    #: Currency of the amount presets: the goal currency of the first campaign shown.
+    preset_currency: str | None
+
+
+def support_page(session: Session, campaigns: Sequence[Campaign], *, presets: Sequence[str] = (),
+                 page: int = 1, now: datetime | None = None) -> SupportPage:
+    """Build the support page for `campaigns`: progress, ways to give with presets, donor wall."""
+    now = now or utcnow()
+    cards = []
+    for campaign in campaigns:
+        progress = campaign_progress(session, campaign, now)
+        cards.append(CampaignCard(campaign, progress, bar_geometry(progress)))
+    currency = campaigns[0].currency if campaigns else None
+    return SupportPage(
+        cards=tuple(cards),
+        options=tuple(payment_options(session, presets=presets, currency=currency, now=now)),
+        donors=donor_wall(session, [c.id for c in campaigns], page),
+        preset_currency=currency,
+    )
+
+
+def qr_payment_uri(session: Session, method_id: int, amount_text: str | None = None) -> str:
+    """The payment URI a QR image encodes: an active, stored address, with an optional amount.
+
+    The address always comes from the database, never from the request, so nobody can make
+    this site show their own address.
+    """
+    if not 1 <= method_id <= MAX_ROW_ID:
+        raise NotFound("there is no such payment method")
+    method = get_payment_method(session, method_id, active_only=True)
+    coin = COINS.get(method.coin)
+    if method.kind != "address" or coin is None:
+        raise NotFound("this payment method has no QR code")
+    amount = None
+    if amount_text is not None:
+        if len(amount_text) > MAX_AMOUNT_TEXT:
+            raise InvalidQuery(f"the amount is too long to be a {coin.name} amount")
+        try:
+            amount = Money.parse(amount_text, coin.code).to_decimal()
+        except MoneyError as exc:
+            raise InvalidQuery(f"the amount is not a valid {coin.name} amount: {exc}") from None
+    return payment_uri(coin.code, method.target, amount, label=method.label or None, network=method.network)
+
+
+@dataclass(frozen=True)
+class QrImage:
+    """A rendered QR code with its media type and a strong ETag (a hash of the bytes)."""
+
+    body: bytes
+    mimetype: str
+    etag: str
+
+
+QR_FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
+
+
+@lru_cache(maxsize=512)
+def render_qr(uri: str, fmt: str) -> QrImage:
+    """The QR code of `uri` as "svg" or "png", hashed once per content (qr.py caches the drawing)."""
+    if fmt not in QR_FORMATS:
+        raise ValueError(f"unknown QR format {fmt!r}")
+    body = qr_svg(uri).encode() if fmt == "svg" else qr_png(uri)
+    return QrImage(body, QR_FORMATS[fmt], hashlib.sha256(body).hexdigest())
+

@@ -1,0 +1,185 @@
+"""HTTP caching shared by the widget and API blueprints: strong ETags, Cache-Control, 304s, render cache, memo."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from operator import itemgetter
+from typing import Callable, Hashable
+
+from flask import current_app, request
+from flask.wrappers import Response
+
+from ..resources import PACKAGE, STATIC, TEMPLATES
+from ..widget.cache import RenderCache, etag_for
+from ..widget.memo import Memoised, ResponseMemo, local_writes
+from ..widget.versions import VersionReader
+from . import settings
+
+
+@dataclass(frozen=True)
+class Rendered:
+    body: bytes
+    content_type: str
+
+
+@dataclass
+class WidgetRuntime:
+    """Per-app state: version reads, render cache, answer memo, and the salt that changes every ETag on a deploy."""
+
+    versions: VersionReader
+    cache: RenderCache
+    salt: str
+    cache_control: str
+    #: None when `widget.process_cache_seconds` (or `widget.max_age`) is 0.
+    memo: ResponseMemo | None = None
+
+
+def _deployment_salt() -> str:
+    # Templates, catalogs, the embed script, the renderer and the site settings all shape the
+    # output: hashing them once at start-up makes a deploy change every ETag by itself.
+    digest = hashlib.sha256()
+    config = settings()
+    digest.update(repr((config.site.url, config.site.name, config.widget)).encode())
+    paths = [PACKAGE / "widgets.py", STATIC / "embed.js"]
+    paths += sorted((TEMPLATES / "widget").glob("*"))
+    paths += sorted((PACKAGE / "translations").glob("*/LC_MESSAGES/*.mo"))
+    for path in paths:
+        if path.is_file():
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def memo_seconds(max_age: int, process_cache_seconds: int) -> int:
+    """How long this process may reuse an answer: never when browsers may not (max_age 0)."""
+    return process_cache_seconds if max_age > 0 else 0
+
+
+def browser_max_age(max_age: int, process_cache_seconds: int) -> int:
+    """The max-age to send, so that the memo's age plus the browser's never passes `max_age`."""
+    # An answer can leave the memo up to `process_cache_seconds` after its figures were read;
+    # a browser or CDN then keeps it for max-age more. Sending the difference keeps the
+    # promise of issue 5: a donation shows up everywhere within `widget.max_age` seconds.
+    return max(max_age - memo_seconds(max_age, process_cache_seconds), 0)
+
+
+def runtime() -> WidgetRuntime:
+    """This app's widget runtime, created on first use."""
+    state = current_app.extensions.get("tracker_widget")
+    if state is None:
+        widget = settings().widget
+        ttl = memo_seconds(widget.max_age, widget.process_cache_seconds)
+        max_age = browser_max_age(widget.max_age, widget.process_cache_seconds)
+        state = current_app.extensions["tracker_widget"] = WidgetRuntime(
+            VersionReader(current_app.extensions["tracker_engine"]), RenderCache(), _deployment_salt(),
+            f"public, max-age={max_age}, stale-while-revalidate={widget.stale_while_revalidate}",
+            ResponseMemo(ttl) if ttl > 0 else None)
+    return state
+
+
+#: Endpoints whose GET answers the memo may keep: each is a function of its URL (and, for the
+#: first group, of Accept-Language) and of data versions, never of cookies or other headers.
+MEMO_BY_LANGUAGE = frozenset({"widget.widget_page", "widget.widget_svg", "widget.widget_png",
+                              "api.campaigns", "api.campaign"})
+MEMO_ENDPOINTS = MEMO_BY_LANGUAGE | {"widget.embed_script", "widget.oembed"}
+#: Where a memo miss leaves (memo, keys, expiry, write count) for cached_response to fill in.
+_PENDING = "tracker.widget_memo"
+_name = itemgetter(0)
+
+
+def memo_keys(endpoint: str) -> tuple[tuple[Hashable, ...], tuple[Hashable, ...]]:
+    """(exact, canonical): the request's keys in the memo, from everything that shapes its answer."""
+    # The path holds the view arguments (the slug, the extension); Accept-Language counts
+    # for the routes that follow it, as the raw header (choosing a locale costs more than a
+    # few extra entries). The exact key holds the raw query string: one embed snippet sends
+    # the same bytes on every page view, and comparing them needs no parsing. The canonical
+    # key holds the query decoded and sorted by name, values in their given order, so that
+    # `?a=1&b=2` and `?b=2&a=1` share an answer while `?variant=bar&variant=cta` and its
+    # reverse do not (the views take the first value), nor `%76ariant=…` and `variant=…`
+    # in different orders.
+    environ = request.environ
+    path = environ.get("PATH_INFO", "")
+    language = environ.get("HTTP_ACCEPT_LANGUAGE", "") if endpoint in MEMO_BY_LANGUAGE else None
+    exact = (endpoint, path, environ.get("QUERY_STRING", ""), language)
+    canonical = (endpoint, path, tuple(sorted(request.args.items(multi=True), key=_name)), language)
+    return exact, canonical
+
+
+def serve_memoised() -> Response | None:
+    """Before a widget or API view: answer from this process's memo when it holds a fresh entry."""
+    endpoint = request.endpoint
+    if endpoint not in MEMO_ENDPOINTS or request.method not in ("GET", "HEAD"):
+        return None
+    memo = runtime().memo
+    if memo is None:
+        return None
+    now = memo.clock()
+    environ = request.environ
+    # The usual case first: the same bytes as before, found without decoding the query.
+    language = environ.get("HTTP_ACCEPT_LANGUAGE", "") if endpoint in MEMO_BY_LANGUAGE else None
+    entry = memo.get((endpoint, environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""), language), now)
+    keys: tuple[tuple[Hashable, ...], ...] = ()
+    if entry is None:
+        keys = memo_keys(endpoint)
+        entry = memo.get(keys[1], now)
+        if entry is not None:
+            memo.put(keys[0], entry)  # the same answer, with the same expiry, under these bytes
+    if entry is not None:
+        # The exact quoted tag is what browsers send back; anything else is parsed properly.
+        sent = environ.get("HTTP_IF_NONE_MATCH")
+        if sent is not None and (sent == entry.etag or request.if_none_match.contains_weak(entry.etag[1:-1])):
+            return Response(status=304, headers=entry.headers)
+        if entry.body is not None:
+            return Response(entry.body, content_type=entry.content_type, headers=entry.headers)
+    # Stamped now, before the view reads anything: the entry's age counts from here.
+    environ[_PENDING] = (memo, keys or memo_keys(endpoint), now + memo.ttl, local_writes())
+    return None
+
+
+def csp_hash(text: str) -> str:
+    """A CSP source expression allowing exactly this inline <style> (or script) text."""
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+def locale_from_query() -> bool:
+    """True when `?locale=` picks a site locale, so Accept-Language does not change the answer."""
+    wanted = request.args.get("locale", "").replace("-", "_")
+    locales = settings().site.locales
+    return bool(wanted) and (wanted in locales or wanted.split("_")[0] in locales)
+
+
+def cached_response(key: tuple[Hashable, ...], render: Callable[[], Rendered], *,
+                    headers: dict[str, str] | None = None, varies_by_language: bool = True) -> Response:
+    """A 304 when If-None-Match holds the key's ETag, else the (cached) rendering, with cache headers."""
+    # `headers` go on the 304 as well as on the 200: a browser merges a 304's headers into
+    # its stored copy, so a 304 carrying the default CSP would make a cached iframe unframeable.
+    state = runtime()
+    full_key = (state.salt, *key)
+    etag = etag_for(full_key)
+    response_headers = {"ETag": f'"{etag}"', "Cache-Control": state.cache_control, **(headers or {})}
+    if varies_by_language and not locale_from_query():
+        response_headers["Vary"] = "Accept-Language"
+    pending = request.environ.pop(_PENDING, None)
+    if request.if_none_match.contains_weak(etag):
+        if pending is not None:
+            # A 304 carries no body, but the render cache may hold it from an earlier 200.
+            _remember(pending, etag, state.cache.peek(full_key), response_headers)
+        return Response(status=304, headers=response_headers)
+    rendered = state.cache.get_or_render(full_key, render)
+    if pending is not None:
+        _remember(pending, etag, rendered, response_headers)
+    return Response(rendered.body, content_type=rendered.content_type, headers=response_headers)
+
+
+def _remember(pending: tuple[ResponseMemo, tuple[tuple[Hashable, ...], ...], float, int], etag: str,
+              rendered: Rendered | None, headers: dict[str, str]) -> None:
+    # Only cached_response's own answers get here: errors (404, 501) are raised before it,
+    # so no failure is ever kept as a success.
+    memo, keys, expires, writes = pending
+    entry = Memoised(etag=f'"{etag}"', body=None if rendered is None else rendered.body,
+                     content_type="" if rendered is None else rendered.content_type,
+                     headers=tuple(headers.items()), expires=expires, writes=writes)
+    for key in keys:
+        memo.put(key, entry)

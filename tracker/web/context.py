@@ -1,0 +1,55 @@
+"""The request's settings, database session and audit actor."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g, request
+from flask_login import current_user
+from sqlalchemy.orm import Session
+
+from ..audit import Actor
+from ..config import Settings
+from ..db import begin_write, make_engine, make_sessionmaker
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def settings() -> Settings:
+    """The running app's settings."""
+    return current_app.config["TRACKER_SETTINGS"]
+
+
+def db() -> Session:
+    """This request's session: created on first use, closed (rolled back if uncommitted) after."""
+    if "db_session" not in g:
+        session = current_app.extensions["tracker_db"]()
+        if request and request.method in WRITE_METHODS:
+            begin_write(session)
+        g.db_session = session
+    return g.db_session
+
+
+def rollback() -> None:
+    """Roll back this request's session, if it has one (before an error page is rendered)."""
+    session = g.get("db_session")
+    if session is not None:
+        session.rollback()
+
+
+def request_actor() -> Actor:
+    """The signed-in user as an audit Actor, with the client's address."""
+    if getattr(current_user, "is_authenticated", False):
+        return Actor(name=current_user.email, user_id=current_user.id, ip_address=request.remote_addr)
+    return Actor(name="anonymous", ip_address=request.remote_addr)
+
+
+def register_database(app: Flask, config: Settings) -> None:
+    """One engine per app; one session per request, closed when the request ends."""
+    engine = make_engine(config.database.url, echo=config.database.echo)
+    app.extensions["tracker_engine"] = engine
+    app.extensions["tracker_db"] = make_sessionmaker(engine)
+
+    @app.teardown_appcontext
+    def close_session(_exc: BaseException | None) -> None:
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()

@@ -1,0 +1,32 @@
+"""What every template may use: the money filters, the site settings, the locale."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask_babel import get_locale
+
+from ..money import Money, format_money
+from .context import settings
+
+
+def _locale() -> str:
+    return str(get_locale() or "en")
+
+
+def register_template_helpers(app: Flask) -> None:
+    """The `money` and `minor_money` filters, and `site` and `get_locale` in every template."""
+
+    @app.template_filter("money")
+    def money_filter(value: Any, trim_whole: bool = True) -> str:
+        return format_money(value, _locale(), trim_whole=trim_whole)
+
+    @app.template_filter("minor_money")
+    def minor_money(minor: int, currency: str) -> str:
+        """An amount stored in minor units, with every decimal place shown."""
+        return Money(minor, currency).format(_locale(), trim_whole=False)
+
+    @app.context_processor
+    def site_context() -> dict[str, Any]:
+        return {"site": settings().site, "get_locale": get_locale}

@@ -1,0 +1,196 @@
+"""The widget's view model: every figure and text the widget forms show, formatted for one locale."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_FLOOR, Decimal
+from typing import Any, Protocol
+
+from babel.numbers import format_percent
+
+from ..campaigns.progress import Progress, period_label
+from ..models import Campaign
+from ..money import Money, format_money
+from .colours import PALETTES, Palette
+from .options import DISPLAY_DEFAULTS, WidgetOptions
+
+
+class Translations(Protocol):
+    """What the widget needs from a catalog (babel.support.Translations and NullTranslations fit)."""
+
+    def gettext(self, message: str) -> str: ...
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str: ...
+
+
+@dataclass(frozen=True)
+class Tick:
+    #: Position along the bar, 0 to 100.
+    position: Decimal
+    label: str
+    #: "start", "milestone" or "goal".
+    kind: str
+    #: The milestone's label ("Halfway: hosting is paid"), empty for start and goal.
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class WidgetModel:
+    slug: str
+    title: str
+    options: WidgetOptions
+    support_url: str
+    target: Money
+    raised: Money
+    pending: Money
+    percent: Decimal
+    #: Width of the fill, 0 to 100 (percent can pass 100; the bar cannot).
+    fill: Decimal
+    raised_text: str
+    goal_text: str
+    pending_text: str
+    percent_text: str
+    valuetext: str
+    valuenow: str
+    valuemax: str
+    #: Where the raised label sits against its x position: "start", "middle" or "end".
+    raised_anchor: str
+    ticks: tuple[Tick, ...]
+    period_text: str
+    days_left: int | None
+    days_left_text: str
+    donors: int
+    donors_text: str
+    cta_text: str
+    button_text: str
+    show_donors: bool
+    show_days_left: bool
+    show_pending: bool
+
+    @property
+    def palette(self) -> Palette:
+        return PALETTES["dark" if self.options.theme == "dark" else "light"]
+
+    @property
+    def caption(self) -> str:
+        """Period and days left, for the images' bottom line."""
+        parts = [self.period_text, self.days_left_text if self.show_days_left else ""]
+        return " · ".join(part for part in parts if part)
+
+    @property
+    def meta_text(self) -> str:
+        """Period, days left and supporters, joined as one line."""
+        parts = [self.period_text]
+        if self.show_days_left:
+            parts.append(self.days_left_text)
+        if self.show_donors:
+            parts.append(self.donors_text)
+        if self.show_pending and self.pending:
+            parts.append(self.pending_text)
+        return " · ".join(part for part in parts if part)
+
+
+def _plain_number(money: Money) -> str:
+    return format(money.to_decimal().normalize(), "f")
+
+
+def _position(amount: Money, target: Money) -> Decimal:
+    position = Decimal(amount.minor * 100) / Decimal(target.minor)
+    return min(max(position, Decimal(0)), Decimal(100)).quantize(Decimal("0.1"), rounding=ROUND_FLOOR)
+
+
+def build_widget(campaign: Campaign, progress: Progress, options: WidgetOptions, translations: Translations,
+                 support_url: str) -> WidgetModel:
+    """Everything the widget forms show, from a campaign and its progress, for one locale."""
+    locale, gettext, ngettext = options.locale, translations.gettext, translations.ngettext
+    display = {**DISPLAY_DEFAULTS, **(campaign.display or {})}
+    fmt = lambda money: format_money(money, locale)  # noqa: E731 - a short local alias
+    raised_text, goal_text = fmt(progress.raised), fmt(progress.target)
+    whole_percent = progress.percent.to_integral_value(rounding=ROUND_FLOOR)
+    percent_text = format_percent(whole_percent / 100, locale=locale)
+    fill = _position(progress.raised, progress.target)
+    ticks = [Tick(Decimal(0), fmt(Money.zero(progress.target.currency)), "start")]
+    for milestone in progress.milestones:
+        if milestone.amount < progress.target:
+            ticks.append(Tick(_position(milestone.amount, progress.target), fmt(milestone.amount),
+                              "milestone", milestone.label))
+    ticks.append(Tick(Decimal(100), goal_text, "goal"))
+    days = progress.days_left
+    clamped = min(max(progress.raised, Money.zero(progress.raised.currency)), progress.target)
+    return WidgetModel(
+        slug=campaign.slug,
+        title=campaign.title,
+        options=options,
+        support_url=support_url,
+        target=progress.target,
+        raised=progress.raised,
+        pending=progress.pending,
+        percent=progress.percent,
+        fill=fill,
+        raised_text=raised_text,
+        goal_text=goal_text,
+        pending_text=gettext("%(amount)s pending") % {"amount": fmt(progress.pending)},
+        percent_text=percent_text,
+        valuetext=gettext("%(raised)s of %(goal)s, %(percent)s") % {
+            "raised": raised_text, "goal": goal_text, "percent": percent_text},
+        valuenow=_plain_number(clamped),
+        valuemax=_plain_number(progress.target),
+        raised_anchor="start" if fill < 12 else "end" if fill > 88 else "middle",
+        ticks=tuple(ticks),
+        period_text=period_label(progress.period, progress.period_start, campaign.timezone, locale),
+        days_left=days,
+        days_left_text="" if days is None else ngettext("%(num)d day left", "%(num)d days left", days) % {"num": days},
+        donors=progress.donors,
+        donors_text=ngettext("%(num)d supporter", "%(num)d supporters", progress.donors) % {"num": progress.donors},
+        cta_text=gettext("Do you like this content? Consider helping us!"),
+        button_text=gettext("Support us"),
+        show_donors=bool(display["show_donors"]),
+        show_days_left=bool(display["show_days_left"]),
+        show_pending=bool(display["show_pending"]),
+    )
+
+
+def widget_document(model: WidgetModel, campaign: Campaign, progress: Progress) -> dict[str, Any]:
+    """The JSON form: exact money as decimal strings plus minor units, never floats."""
+
+    def money(value: Money) -> dict[str, Any]:
+        return {"amount": value.plain(), "minor": value.minor, "currency": value.currency}
+
+    def moment(value: datetime | None) -> str | None:
+        return value.isoformat().replace("+00:00", "Z") if value else None
+
+    updated = max(filter(None, (campaign.updated_at, progress.updated_at)))
+    return {
+        "slug": campaign.slug,
+        "title": campaign.title,
+        "status": campaign.status,
+        "currency": campaign.currency,
+        "goal": money(progress.target),
+        "raised": money(progress.raised),
+        "pending": money(progress.pending),
+        "percent": str(progress.percent),
+        "donors": progress.donors,
+        "milestones": [{"amount": money(m.amount), "label": m.label, "reached": m.reached}
+                       for m in progress.milestones],
+        "period": {"kind": progress.period, "start": moment(progress.period_start),
+                   "end": moment(progress.period_end), "days_left": progress.days_left},
+        "url": model.support_url,
+        "locale": model.options.locale,
+        "formatted": {
+            "goal": model.goal_text,
+            "raised": model.raised_text,
+            "pending": model.pending_text,
+            "percent": model.percent_text,
+            "valuetext": model.valuetext,
+            "period": model.period_text,
+            "days_left": model.days_left_text,
+            "donors": model.donors_text,
+            "meta": model.meta_text,
+            "cta": model.cta_text,
+            "button": model.button_text,
+            "ticks": [{"position": str(t.position), "label": t.label, "kind": t.kind, "title": t.title}
+                      for t in model.ticks],
+        },
+        "updated_at": moment(updated),
+    }
+
