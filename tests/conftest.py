@@ -9,14 +9,15 @@ from typing import Any, Callable, Iterator
 
 import pytest
 from factories import CLI, PASSWORD, PASSWORD_HASH, at, clean_database, new_campaign, new_donation  # noqa: F401
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from tracker import create_app, schema
 from tracker.config import load_settings
 from tracker.db import make_engine, make_sessionmaker
 from tracker.demo import load_demo
-from tracker.models import Campaign, Donation, User
+from tracker.models import AuditEvent, Campaign, Donation, PaymentMethod, User
+from tracker.payments.operations import PaymentMethodInput, save_payment_method
 
 PG_URL = os.environ.get("TRACKER_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
@@ -185,3 +186,52 @@ def demo(session: Session) -> Campaign:
     campaign = load_demo(session)
     session.commit()
     return campaign
+
+
+@pytest.fixture()
+def admin(client: Any, auth: Any) -> Any:
+    """A client signed in as an admin."""
+    response = auth.login("admin@example.org", role="admin")
+    assert response.status_code == 302, response.data
+    return client
+
+
+@pytest.fixture()
+def count(app_session: Session) -> Callable[[Any], int]:
+    """Rows of a model, read fresh from the database."""
+    def rows(model: Any) -> int:
+        app_session.expire_all()
+        app_session.rollback()
+        return app_session.scalar(select(func.count()).select_from(model)) or 0
+    return rows
+
+
+@pytest.fixture()
+def donations(app_session: Session) -> Callable[[], list[Donation]]:
+    def load() -> list[Donation]:
+        app_session.rollback()
+        app_session.expire_all()
+        return list(app_session.scalars(select(Donation).order_by(Donation.id)))
+    return load
+
+
+@pytest.fixture()
+def events(app_session: Session) -> Callable[[str], list[AuditEvent]]:
+    def load(action: str) -> list[AuditEvent]:
+        app_session.rollback()
+        app_session.expire_all()
+        return list(app_session.scalars(select(AuditEvent).where(AuditEvent.action == action)
+                                        .order_by(AuditEvent.id)))
+    return load
+
+
+@pytest.fixture()
+def add_method(session: Any) -> Callable[..., PaymentMethod]:
+    """Add a payment method through the domain function (validated, audited) and commit."""
+    def add(coin: str = "BTC", target: str = "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", *,
+            kind: str = "address", label: str = "", active: bool = True) -> PaymentMethod:
+        method = save_payment_method(session, PaymentMethodInput(
+            kind=kind, coin=coin, target=target, label=label, active=active), actor=CLI)
+        session.commit()
+        return method
+    return add

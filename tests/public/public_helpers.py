@@ -1,24 +1,16 @@
 """Helpers for the public-page tests: demo data in the app's database, one address per coin, HTML reading.
 
-Not a conftest.py: a second conftest module would shadow the root one for `from conftest import …`.
-Test modules import the fixtures they use from here.
+Fixtures live in tests/public/conftest.py (the demo site) and tests/conftest.py (add_method).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from types import SimpleNamespace
-from typing import Any, Callable
 
-import pytest
 from factories import load_vectors
-from sqlalchemy import select
 
 from tracker.audit import Actor
-from tracker.demo import load_demo
-from tracker.models import PaymentMethod
-from tracker.payments.operations import PaymentMethodInput, save_payment_method
 
 CLI = Actor.cli()
 
@@ -38,26 +30,6 @@ def mainnet_addresses() -> dict[str, str]:
                     if v["network"] == "mainnet" and v["type"] == "standard"),
     }
 
-
-@pytest.fixture()
-def demo(session: Any) -> SimpleNamespace:
-    """The demo data (campaign `demo`, BTC and BCH addresses, a contact e-mail), committed."""
-    campaign = load_demo(session)
-    session.commit()
-    methods = {m.coin: m for m in session.scalars(select(PaymentMethod))}
-    return SimpleNamespace(campaign=campaign, btc=methods["BTC"], bch=methods["BCH"], email=methods["email"])
-
-
-@pytest.fixture()
-def add_method(session: Any) -> Callable[..., PaymentMethod]:
-    """Add a payment method through the domain function (validated, audited) and commit."""
-    def add(coin: str = "BTC", target: str = "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", *,
-            kind: str = "address", label: str = "", active: bool = True) -> PaymentMethod:
-        method = save_payment_method(session, PaymentMethodInput(
-            kind=kind, coin=coin, target=target, label=label, active=active), actor=CLI)
-        session.commit()
-        return method
-    return add
 
 
 @dataclass

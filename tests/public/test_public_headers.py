@@ -5,16 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from public_helpers import demo, parse_html  # noqa: F401 - fixtures
+from public_helpers import parse_html
 
 from tracker.web.headers import DEFAULT_CSP
 
 EXPECTED_ENDPOINTS = {"public.index", "public.support", "public.campaign", "public.qr_svg", "public.qr_png"}
 
 
-def public_urls(app: Any, demo: Any) -> dict[str, str]:
+def public_urls(app: Any, demo_site: Any) -> dict[str, str]:
     """A URL for every route of the public blueprint, its arguments taken from the demo data."""
-    samples = {"slug": demo.campaign.slug, "method_id": demo.btc.id}
+    samples = {"slug": demo_site.campaign.slug, "method_id": demo_site.btc.id}
     urls = {}
     with app.test_request_context():
         from flask import url_for
@@ -30,26 +30,26 @@ def assert_public_headers(response: Any, url: str) -> None:
     assert response.headers.get("Content-Security-Policy") == DEFAULT_CSP, url
 
 
-def test_the_walk_finds_every_public_route(app, demo):
-    assert set(public_urls(app, demo)) >= EXPECTED_ENDPOINTS
+def test_the_walk_finds_every_public_route(app, demo_site):
+    assert set(public_urls(app, demo_site)) >= EXPECTED_ENDPOINTS
 
 
-def test_every_public_route_sets_no_cookie_and_sends_the_csp(app, client, demo):
-    for endpoint, url in public_urls(app, demo).items():
+def test_every_public_route_sets_no_cookie_and_sends_the_csp(app, client, demo_site):
+    for endpoint, url in public_urls(app, demo_site).items():
         response = client.get(url)
         assert response.status_code in (200, 302), url
         assert_public_headers(response, url)
 
 
-def test_even_a_visitor_with_a_cookie_gets_none_back(app, demo):
+def test_even_a_visitor_with_a_cookie_gets_none_back(app, demo_site):
     client = app.test_client()
     client.set_cookie("session", "not-a-valid-session")
-    for url in public_urls(app, demo).values():
+    for url in public_urls(app, demo_site).values():
         assert_public_headers(client.get(url), url)
 
 
 @pytest.mark.parametrize("url", ["/support?page=abc", "/qr/1.svg?amount=abc", "/c/no-such-goal", "/qr/999.png"])
-def test_error_pages_of_public_routes_set_no_cookie_either(client, demo, url):
+def test_error_pages_of_public_routes_set_no_cookie_either(client, demo_site, url):
     response = client.get(url)
     assert response.status_code in (400, 404)
     assert_public_headers(response, url)
@@ -63,7 +63,7 @@ def test_the_pages_own_static_files_are_served_same_origin(client, filename):
 
 
 @pytest.mark.parametrize("path", ["/support", "/c/demo"])
-def test_pages_load_only_same_origin_files_and_nothing_inline(client, demo, path):
+def test_pages_load_only_same_origin_files_and_nothing_inline(client, demo_site, path):
     response = client.get(path)
     page = parse_html(response.data)
     loaded = ([e.attrs.get("src") for e in page.elements if e.tag in ("script", "img")]

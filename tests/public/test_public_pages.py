@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from public_helpers import CLI, add_method, demo, page_text, parse_html  # noqa: F401 - fixtures
+from public_helpers import CLI, page_text, parse_html
 
 from tracker.campaigns.operations import set_status
 from tracker.coins import payment_uri
@@ -15,7 +15,7 @@ from tracker.models import utcnow
 from tracker.payments.operations import PaymentMethodInput, save_payment_method
 
 
-def test_support_page_shows_the_goal_like_the_reference_page(client, demo):
+def test_support_page_shows_the_goal_like_the_reference_page(client, demo_site):
     response = client.get("/support")
     assert response.status_code == 200
     page, text = parse_html(response.data), page_text(response.data)
@@ -32,9 +32,9 @@ def test_support_page_shows_the_goal_like_the_reference_page(client, demo):
     assert "days left" in text
 
 
-def test_each_address_is_shown_exactly_with_qr_copy_and_wallet_link(client, demo):
+def test_each_address_is_shown_exactly_with_qr_copy_and_wallet_link(client, demo_site):
     page = parse_html(client.get("/support").data)
-    for method in (demo.btc, demo.bch):
+    for method in (demo_site.btc, demo_site.bch):
         code = page.by_id(f"address-{method.id}")
         assert code.tag == "code" and code.text == method.target  # the copied text is exact
         (img,) = [e for e in page.find("img") if e.attrs["src"].startswith(f"/qr/{method.id}.svg?v=")]
@@ -47,7 +47,7 @@ def test_each_address_is_shown_exactly_with_qr_copy_and_wallet_link(client, demo
     assert page.find("script", src="/static/js/support.js")
 
 
-def test_presets_show_the_coin_amount_and_the_rates_age(client, demo):
+def test_presets_show_the_coin_amount_and_the_rates_age(client, demo_site):
     response = client.get("/support")
     page, text = parse_html(response.data), page_text(response.data)
     assert "$10 ≈ 0.00016667 BTC" in text
@@ -69,8 +69,8 @@ def test_no_rate_means_no_presets_for_that_coin(client, session, add_method, mak
     assert "BTC" not in text.split("Bitcoin Cash")[0].split("Ways to give")[1]  # no BTC preset, no error
 
 
-def test_donor_wall_escapes_what_donors_typed_newest_first(client, session, demo, make_donation):
-    make_donation(demo.campaign, "5", donor_name="<script>alert(1)</script>",
+def test_donor_wall_escapes_what_donors_typed_newest_first(client, session, demo_site, make_donation):
+    make_donation(demo_site.campaign, "5", donor_name="<script>alert(1)</script>",
                  message='<img src=x onerror="alert(2)">', is_public=True)
     response = client.get("/support")
     assert b"<script>alert(1)" not in response.data
@@ -137,13 +137,13 @@ def test_only_active_campaigns_and_methods_are_listed(client, session, add_metho
     assert parse_html(response.data).find("a", href="https://liberapay.example/news")[0].text == "Liberapay"
 
 
-def test_campaign_page_has_the_same_parts_and_oembed_discovery(client, demo):
+def test_campaign_page_has_the_same_parts_and_oembed_discovery(client, demo_site):
     response = client.get("/c/demo")
     assert response.status_code == 200
     page, text = parse_html(response.data), page_text(response.data)
     assert page.find("h1")[0].text == "Keep our reporting independent"
     assert "$2,160 raised of $5,000" in text
-    assert page.by_id(f"address-{demo.btc.id}").text == demo.btc.target
+    assert page.by_id(f"address-{demo_site.btc.id}").text == demo_site.btc.target
     assert "Satoshi fan" in text
     (oembed,) = page.find("link", rel="alternate")
     assert oembed.attrs["type"] == "application/json+oembed"
@@ -152,7 +152,7 @@ def test_campaign_page_has_the_same_parts_and_oembed_discovery(client, demo):
     assert page.find("link", rel="canonical")[0].attrs["href"] == "http://127.0.0.1:5000/c/demo"
 
 
-def test_campaign_page_shows_only_its_own_donors(client, session, demo, make_campaign, make_donation):
+def test_campaign_page_shows_only_its_own_donors(client, session, demo_site, make_campaign, make_donation):
     other = make_campaign("other", title="Other goal")
     make_donation(other, "5", donor_name="Only here", is_public=True)
     assert "Only here" in page_text(client.get("/c/other").data)
@@ -178,14 +178,14 @@ def test_archived_campaign_page_says_it_ended_and_drafts_are_not_found(client, s
         assert "Not found" in page_text(missing.data)
 
 
-def test_changing_an_address_changes_the_qr_image_url(client, session, demo):
+def test_changing_an_address_changes_the_qr_image_url(client, session, demo_site):
     before = client.get("/support").data.decode()
     save_payment_method(session, PaymentMethodInput(
         kind="address", coin="BTC", target="bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", label="Bitcoin"),
-        actor=CLI, method=session.get(type(demo.btc), demo.btc.id))
+        actor=CLI, method=session.get(type(demo_site.btc), demo_site.btc.id))
     session.commit()
     after = client.get("/support").data.decode()
-    src = [e.attrs["src"] for e in parse_html(before).find("img") if e.attrs["src"].startswith(f"/qr/{demo.btc.id}.")]
+    src = [e.attrs["src"] for e in parse_html(before).find("img") if e.attrs["src"].startswith(f"/qr/{demo_site.btc.id}.")]
     src_after = [e.attrs["src"] for e in parse_html(after).find("img")
-                 if e.attrs["src"].startswith(f"/qr/{demo.btc.id}.")]
+                 if e.attrs["src"].startswith(f"/qr/{demo_site.btc.id}.")]
     assert src != src_after  # a cached image of the old address is never reused

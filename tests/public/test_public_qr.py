@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 import zxingcpp
 from PIL import Image
-from public_helpers import add_method, demo, mainnet_addresses, page_text  # noqa: F401 - fixtures
+from public_helpers import mainnet_addresses, page_text
 
 from tracker.coins import COINS, payment_uri
 from tracker.qr import qr_svg
@@ -40,31 +40,31 @@ def test_png_decodes_to_the_exact_payment_uri(client, add_method, coin):
     assert decode_png(with_amount.data) != expected
 
 
-def test_svg_is_the_qr_module_drawing_of_the_uri(client, demo):
-    response = client.get(f"/qr/{demo.btc.id}.svg?amount=0.00016667")
+def test_svg_is_the_qr_module_drawing_of_the_uri(client, demo_site):
+    response = client.get(f"/qr/{demo_site.btc.id}.svg?amount=0.00016667")
     assert response.status_code == 200
     assert response.mimetype == "image/svg+xml"
-    uri = payment_uri("BTC", demo.btc.target, Decimal("0.00016667"), label="Bitcoin")
+    uri = payment_uri("BTC", demo_site.btc.target, Decimal("0.00016667"), label="Bitcoin")
     assert response.data.decode() == qr_svg(uri)
 
 
-def test_an_address_in_the_url_is_never_drawn(client, demo):
+def test_an_address_in_the_url_is_never_drawn(client, demo_site):
     attacker = "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"
-    response = client.get(f"/qr/{demo.btc.id}.png?address={attacker}&target={attacker}")
-    assert decode_png(response.data) == payment_uri("BTC", demo.btc.target, label="Bitcoin")
+    response = client.get(f"/qr/{demo_site.btc.id}.png?address={attacker}&target={attacker}")
+    assert decode_png(response.data) == payment_uri("BTC", demo_site.btc.target, label="Bitcoin")
     assert client.get(f"/qr/{attacker}.png").status_code == 404
 
 
-def test_qr_images_are_cacheable_with_a_strong_etag(client, demo):
-    response = client.get(f"/qr/{demo.btc.id}.svg")
+def test_qr_images_are_cacheable_with_a_strong_etag(client, demo_site):
+    response = client.get(f"/qr/{demo_site.btc.id}.svg")
     assert response.headers["Cache-Control"] in ("public, max-age=3600", "max-age=3600, public")
     etag = response.headers["ETag"]
     assert etag == '"' + hashlib.sha256(response.data).hexdigest() + '"'  # strong: no W/ prefix
-    again = client.get(f"/qr/{demo.btc.id}.svg", headers={"If-None-Match": etag})
+    again = client.get(f"/qr/{demo_site.btc.id}.svg", headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.data == b""
-    png = client.get(f"/qr/{demo.btc.id}.png", headers={"If-None-Match": etag})
+    png = client.get(f"/qr/{demo_site.btc.id}.png", headers={"If-None-Match": etag})
     assert png.status_code == 200 and png.headers["ETag"] != etag
-    other_amount = client.get(f"/qr/{demo.btc.id}.svg?amount=0.001", headers={"If-None-Match": etag})
+    other_amount = client.get(f"/qr/{demo_site.btc.id}.svg?amount=0.001", headers={"If-None-Match": etag})
     assert other_amount.status_code == 200
 
 
@@ -75,8 +75,8 @@ def test_qr_images_are_cacheable_with_a_strong_etag(client, demo):
     ("0.000000001", "BTC has 8 decimal places"),
     ("0", "more than zero"),
 ])
-def test_bad_amounts_are_a_400_with_the_reason(client, demo, amount, reason):
-    response = client.get(f"/qr/{demo.btc.id}.svg", query_string={"amount": amount})
+def test_bad_amounts_are_a_400_with_the_reason(client, demo_site, amount, reason):
+    response = client.get(f"/qr/{demo_site.btc.id}.svg", query_string={"amount": amount})
     assert response.status_code == 400
     assert response.mimetype == "text/html"
     assert reason in page_text(response.data)
@@ -91,9 +91,9 @@ def test_xmr_takes_twelve_places_and_eth_nine(client, add_method):
     assert client.get(f"/qr/{eth.id}.png?amount=0.0000000001").status_code == 400
 
 
-def test_only_active_address_methods_have_qr_codes(client, add_method, demo):
+def test_only_active_address_methods_have_qr_codes(client, add_method, demo_site):
     inactive = add_method(target="bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", label="Retired", active=False)
-    for path in (f"/qr/{inactive.id}.svg", f"/qr/{demo.email.id}.svg", "/qr/987654.png",
+    for path in (f"/qr/{inactive.id}.svg", f"/qr/{demo_site.email.id}.svg", "/qr/987654.png",
                  "/qr/99999999999999999999.svg", "/qr/0.png"):
         response = client.get(path)
         assert response.status_code == 404, path

@@ -27,6 +27,9 @@ from tracker.donations.ledger import record_donation
 from tracker.models import Base, Campaign, PaymentMethod, User
 from tracker.money import Money
 
+# Slow (the sweep sends thousands of requests); CI runs it with the rest: `pytest -m 'not slow'` leaves it out locally.
+pytestmark = pytest.mark.slow
+
 OWNER = "owner@example.org"
 SITE = "http://127.0.0.1:5000"
 #: A valid mainnet address other than the demo's (Base58Check).

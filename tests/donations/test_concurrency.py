@@ -2,6 +2,7 @@
 
 import multiprocessing
 
+import pytest
 from sqlalchemy import func, select
 
 from tracker.audit import Actor
@@ -11,6 +12,9 @@ from tracker.db import make_engine, make_sessionmaker, session_scope
 from tracker.donations.ledger import record_donation, verify_totals
 from tracker.models import Donation
 from tracker.money import Money
+
+# Slow (twenty processes); CI runs it with the rest: `pytest -m 'not slow'` leaves it out locally.
+pytestmark = pytest.mark.slow
 
 WORKERS = 20
 OWN = 8          # donations only this worker sends

@@ -8,6 +8,9 @@ from factories import PASSWORD_HASH
 
 from tracker.models import User
 
+# Slow (spawns processes); CI runs it with the rest: `pytest -m 'not slow'` leaves it out locally.
+pytestmark = pytest.mark.slow
+
 #: Database 15 is this suite's own: it is emptied before and after each test that uses it.
 REDIS_URL = "redis://127.0.0.1:6379/15"
 WRONG = {"email": "admin@example.org", "password": "not the password"}
