@@ -13,6 +13,7 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from tracker import create_app, schema
+from tracker.accounts.operations import SERVER_SHELL
 from tracker.config import load_settings
 from tracker.db import make_engine, make_sessionmaker
 from tracker.demo import load_demo
@@ -231,7 +232,7 @@ def add_method(session: Any) -> Callable[..., PaymentMethod]:
     def add(coin: str = "BTC", target: str = "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", *,
             kind: str = "address", label: str = "", active: bool = True) -> PaymentMethod:
         method = save_payment_method(session, PaymentMethodInput(
-            kind=kind, coin=coin, target=target, label=label, active=active), actor=CLI)
+            kind=kind, coin=coin, target=target, label=label, active=active), actor=CLI, proof=SERVER_SHELL)
         session.commit()
         return method
     return add

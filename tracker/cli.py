@@ -335,6 +335,9 @@ def import_command(ctx: Context, file: Any, fmt: str) -> None:
                 click.echo(f"line {line}: {message}", err=True)
             fail(f"{len(report.errors)} row(s) refused: nothing was imported")
         click.echo(f"imported {report.created} donation(s), skipped {report.skipped} already present")
+        if report.hidden_methods:
+            click.echo(f"restored {len(report.hidden_methods)} payment method(s) hidden from readers: check each "
+                       "address against your wallet, then show it under Payment methods in the admin")
 
 
 @main.command()

@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from .accounts.operations import SERVER_SHELL
 from .audit import Actor
 from .campaigns.operations import CampaignInput, MilestoneInput, save_campaign
 from .campaigns.progress import period_window
@@ -73,9 +74,9 @@ def load_demo(session: Session, *, now: datetime | None = None, actor: Actor | N
             external_id=f"demo-{index + 1}", received_at=start + span * (index + 1) / (len(_DONATIONS) + 1),
             donor_name=donor, message=message, is_public=donor is not None, audit=False)
     save_payment_method(session, PaymentMethodInput(
-        kind="address", coin="BTC", target=DEMO_BTC_ADDRESS, label="Bitcoin"), actor=actor)
+        kind="address", coin="BTC", target=DEMO_BTC_ADDRESS, label="Bitcoin"), actor=actor, proof=SERVER_SHELL)
     save_payment_method(session, PaymentMethodInput(
-        kind="address", coin="BCH", target=DEMO_BCH_ADDRESS, label="Bitcoin Cash"), actor=actor)
+        kind="address", coin="BCH", target=DEMO_BCH_ADDRESS, label="Bitcoin Cash"), actor=actor, proof=SERVER_SHELL)
     save_payment_method(session, PaymentMethodInput(
-        kind="email", coin="email", target=DEMO_CONTACT, label="Other ways to give"), actor=actor)
+        kind="email", coin="email", target=DEMO_CONTACT, label="Other ways to give"), actor=actor, proof=SERVER_SHELL)
     return campaign

@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
-from factories import CLI, new_campaign, new_donation
+from factories import CLI, at, new_campaign, new_donation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -197,3 +197,27 @@ def test_kept_totals_always_agree_with_the_ledger(session, ops):
     problems = verify_totals(session, campaign)
     session.rollback()
     assert problems == []
+
+
+def test_a_typed_gift_in_another_currency_waits_for_its_exact_conversion_to_be_confirmed(session, make_campaign):
+    from tracker.donations.ledger import RateNotConfirmed, record_typed_donation
+    from tracker.donations.rates import record_rate
+
+    campaign = make_campaign("demo")
+    record_rate(session, "EUR", "USD", "1.10", at("2026-11-01 00:00"), "manual", CLI)
+    typed = dict(actor=CLI, reference=None, form_key="page-1", received_at=at("2026-11-02 10:00"))
+    with pytest.raises(RateNotConfirmed) as shown:
+        record_typed_donation(session, campaign, Money.parse("10", "EUR"), shown_rate=None, **typed)
+    assert shown.value.conversion.converted == Money.parse("11", "USD")
+    # A newer rate entered in between changes the key: the old confirmation no longer counts.
+    record_rate(session, "EUR", "USD", "1.20", at("2026-11-02 09:00"), "manual", CLI)
+    with pytest.raises(RateNotConfirmed) as again:
+        record_typed_donation(session, campaign, Money.parse("10", "EUR"), shown_rate=shown.value.key, **typed)
+    recorded = record_typed_donation(session, campaign, Money.parse("10", "EUR"), shown_rate=again.value.key, **typed)
+    assert (recorded.created, recorded.donation.goal_amount_minor) == (True, 1200)
+    # The same form page sent twice is one gift; a bank reference is its own key.
+    twice = record_typed_donation(session, campaign, Money.parse("10", "EUR"), shown_rate=again.value.key, **typed)
+    assert not twice.created and twice.donation.external_id == "form:page-1"
+    by_reference = record_typed_donation(session, campaign, Money.parse("5", "USD"), shown_rate=None,
+                                         **{**typed, "reference": " TX-9 "})
+    assert by_reference.donation.external_id == "ref:TX-9"

@@ -8,6 +8,7 @@ import pyotp
 import pytest
 from admin_helpers import BTC_NEW, BTC_OLD, BTC_TYPO, field_errors
 
+from tracker.accounts.operations import SERVER_SHELL
 from tracker.audit import Actor
 from tracker.models import PaymentMethod
 from tracker.payments.operations import PaymentMethodInput, list_payment_methods, save_payment_method
@@ -17,7 +18,8 @@ PASSWORD = "correct horse battery staple"
 
 @pytest.fixture()
 def btc(session):
-    method = save_payment_method(session, PaymentMethodInput("address", "BTC", BTC_OLD, "Bitcoin"), actor=Actor.cli())
+    method = save_payment_method(session, PaymentMethodInput("address", "BTC", BTC_OLD, "Bitcoin"), actor=Actor.cli(),
+                                 proof=SERVER_SHELL)
     session.commit()
     return method
 
@@ -43,7 +45,7 @@ def test_a_mistyped_address_is_refused_with_the_reason_by_the_field(admin, count
 def test_adding_an_address_asks_for_the_password_first(admin, app_session, events):
     step = admin.post("/admin/payment-methods/new", data=method_data())
     assert step.status_code == 200
-    assert b"Confirm the new address" in step.data and BTC_OLD.encode() in step.data
+    assert b"Confirm what readers will see" in step.data and BTC_OLD.encode() in step.data
     assert b'src="data:image/svg+xml;base64,' in step.data
     assert stored(app_session) == []
     wrong = admin.post("/admin/payment-methods/new", data=method_data(confirmed="1", password="guess"))
@@ -80,10 +82,35 @@ def test_changing_an_address_shows_old_and_new_and_is_audited(admin, btc, app_se
     assert BTC_OLD in log and BTC_NEW in log
 
 
-def test_a_label_change_needs_no_password(admin, btc, app_session):
-    response = admin.post(f"/admin/payment-methods/{btc.id}", data=method_data(label="Donate BTC"))
-    assert response.status_code == 302
+def test_a_label_change_readers_would_see_needs_the_password(admin, btc, app_session, events):
+    step = admin.post(f"/admin/payment-methods/{btc.id}", data=method_data(label="Bitcoin (new address!)"))
+    assert step.status_code == 200 and b"Confirm what readers will see" in step.data
+    assert stored(app_session)[0].label == "Bitcoin"
+    done = admin.post(f"/admin/payment-methods/{btc.id}",
+                      data=method_data(label="Donate BTC", confirmed="1", password=PASSWORD))
+    assert done.status_code == 302
     assert stored(app_session)[0].label == "Donate BTC"
+    [event] = events("payment_method.address_change")
+    assert (event.before["label"], event.after["label"]) == ("Bitcoin", "Donate BTC")
+
+
+def test_a_hidden_method_can_be_relabelled_without_the_password(admin, btc, session, app_session):
+    hidden = save_payment_method(session, PaymentMethodInput("address", "BTC", BTC_NEW, "Old", active=False),
+                                 actor=Actor.cli())
+    session.commit()
+    response = admin.post(f"/admin/payment-methods/{hidden.id}", data=method_data(target=BTC_NEW, label="Older",
+                                                                                  active=""))
+    assert response.status_code == 302
+    assert [m.label for m in stored(app_session)] == ["Bitcoin", "Older"]
+
+
+def test_labels_refuse_direction_overrides_and_control_characters(admin, count):
+    for label in ("Bitcoin \u202egnp.exe", "Bit\u200bcoin", "tab\there"):
+        response = admin.post("/admin/payment-methods/new", data=method_data(label=label, confirmed="1",
+                                                                             password=PASSWORD))
+        assert response.status_code == 422, label
+        assert "control or direction-changing" in field_errors(response.data, "label")
+    assert count(PaymentMethod) == 0
 
 
 def test_with_two_factor_a_current_code_is_needed(client, make_user, btc, app_session):
@@ -109,15 +136,31 @@ def test_with_two_factor_a_current_code_is_needed(client, make_user, btc, app_se
     assert stored(app_session)[0].target == BTC_NEW
 
 
-def test_reorder_and_deactivate(admin, btc, session, app_session):
+def test_reorder_and_show_or_hide_need_the_password_and_are_audited(admin, btc, session, app_session, events):
     mail = save_payment_method(session, PaymentMethodInput("email", "email", "give@example.org", "Write to us"),
-                               actor=Actor.cli())
+                               actor=Actor.cli(), proof=SERVER_SHELL)
     session.commit()
     listing = admin.get("/admin/payment-methods").data.decode()
     assert listing.index(BTC_OLD) < listing.index("give@example.org")
-    assert admin.post(f"/admin/payment-methods/{mail.id}/move", data={"direction": "-1"}).status_code == 302
+    # Without the password the button only shows what would change.
+    step = admin.post(f"/admin/payment-methods/{mail.id}/move", data={"direction": "-1"})
+    assert step.status_code == 200 and b'name="password"' in step.data
+    assert [m.id for m in stored(app_session)] == [btc.id, mail.id]
+    wrong = admin.post(f"/admin/payment-methods/{mail.id}/move", data={"direction": "-1", "password": "guess"})
+    assert wrong.status_code == 422 and [m.id for m in stored(app_session)] == [btc.id, mail.id]
+    moved = admin.post(f"/admin/payment-methods/{mail.id}/move", data={"direction": "-1", "password": PASSWORD})
+    assert moved.status_code == 302
     assert [m.id for m in stored(app_session)] == [mail.id, btc.id]
-    assert admin.post(f"/admin/payment-methods/{btc.id}/active").status_code == 302
-    assert [m.active for m in stored(app_session)] == [True, False]
-    assert admin.post(f"/admin/payment-methods/{btc.id}/active").status_code == 302
+    [reorder] = events("payment_method.address_change")
+    assert (reorder.before["shown_order"], reorder.after["shown_order"]) == ([btc.id, mail.id], [mail.id, btc.id])
+    assert admin.post(f"/admin/payment-methods/{btc.id}/active").status_code == 200
     assert all(m.active for m in stored(app_session))
+    assert admin.post(f"/admin/payment-methods/{btc.id}/active", data={"password": PASSWORD}).status_code == 302
+    assert [m.active for m in stored(app_session)] == [True, False]
+    # Showing an old address again is exactly as guarded as adding one.
+    again = admin.post(f"/admin/payment-methods/{btc.id}/active", data={"password": "guess"})
+    assert again.status_code == 422 and [m.active for m in stored(app_session)] == [True, False]
+    assert admin.post(f"/admin/payment-methods/{btc.id}/active", data={"password": PASSWORD}).status_code == 302
+    assert all(m.active for m in stored(app_session))
+    shown = events("payment_method.address_change")[-1]
+    assert (shown.before["active"], shown.after["active"]) == (False, True)

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from tracker.accounts.operations import SERVER_SHELL
 from tracker.audit import Actor
 from tracker.campaigns.progress import campaign_progress
 from tracker.coins import payment_uri
@@ -37,7 +38,7 @@ ETH_ADDRESS = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
 
 def add_method(session, kind="address", coin="BTC", target=DEMO_BTC_ADDRESS, label="Bitcoin", active=True):
     method = save_payment_method(session, PaymentMethodInput(
-        kind=kind, coin=coin, target=target, label=label, active=active), actor=CLI)
+        kind=kind, coin=coin, target=target, label=label, active=active), actor=CLI, proof=SERVER_SHELL)
     session.commit()
     return method
 

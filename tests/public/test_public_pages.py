@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from public_helpers import CLI, page_text, parse_html
 
+from tracker.accounts.operations import SERVER_SHELL
 from tracker.campaigns.operations import set_status
 from tracker.coins import payment_uri
 from tracker.demo import DEMO_BCH_ADDRESS, DEMO_BTC_ADDRESS
@@ -182,7 +183,7 @@ def test_changing_an_address_changes_the_qr_image_url(client, session, demo_site
     before = client.get("/support").data.decode()
     save_payment_method(session, PaymentMethodInput(
         kind="address", coin="BTC", target="bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", label="Bitcoin"),
-        actor=CLI, method=session.get(type(demo_site.btc), demo_site.btc.id))
+        actor=CLI, method=session.get(type(demo_site.btc), demo_site.btc.id), proof=SERVER_SHELL)
     session.commit()
     after = client.get("/support").data.decode()
     src = [e.attrs["src"] for e in parse_html(before).find("img") if e.attrs["src"].startswith(f"/qr/{demo_site.btc.id}.")]

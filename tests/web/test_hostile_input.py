@@ -203,8 +203,8 @@ def post_forms(world: SimpleNamespace) -> dict[str, tuple[dict[str, str], dict[s
              "password": SECRET, "code": SECRET, "confirmed": TEXT},
             {"kind": "address", "coin": "BTC", "network": "mainnet", "target": BTC_NEW, "label": "x",
              "active": "y", "password": "wrong password", "code": "", "confirmed": "1"}),
-        "admin.payment_method_move": ({"direction": CHOICE}, {"direction": "1"}),
-        "admin.payment_method_toggle": ({}, {}),
+        "admin.payment_method_move": ({"direction": CHOICE, "password": TEXT}, {"direction": "1", "password": PASSWORD}),
+        "admin.payment_method_toggle": ({"password": TEXT}, {"password": PASSWORD}),
         "admin.rate_add": ({"base": CHOICE, "quote": CHOICE, "rate": "rate", "as_of": DATE, "source": TEXT},
                            {"base": "BTC", "quote": "EUR", "rate": "55000.5", "as_of": "2026-01-02T03:04",
                             "source": "sweep"}),
@@ -217,7 +217,7 @@ def post_forms(world: SimpleNamespace) -> dict[str, tuple[dict[str, str], dict[s
 #: Endpoints whose valid body is accepted (a redirect): the hostile bodies start from one that reaches the domain.
 ACCEPTS_VALID_BODY = {"admin.campaign_new", "admin.campaign_edit", "admin.campaign_raised_to", "admin.donation_new",
                       "admin.donation", "admin.rate_add", "admin.user_create", "admin.user_update",
-                      "admin.payment_method_move", "admin.account_password"}
+                      "admin.payment_method_move", "admin.payment_method_toggle", "admin.account_password"}
 #: Values that must stay unique between requests, or every body after the first is refused as a duplicate.
 UNIQUE = {"slug": "sweep", "form_key": "sweep", "email": "new@example.org", "source": "sweep"}
 

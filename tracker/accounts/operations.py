@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hmac
 import re
+from dataclasses import dataclass
 from datetime import datetime
 
 import pyotp
@@ -166,6 +167,22 @@ def password_matches(user: User, password: str | None) -> bool:
     return bool(password) and check_password_hash(user.password_hash, password or "")
 
 
+@dataclass(frozen=True)
+class Reauthenticated:
+    """Proof that whoever acts has just given their password again (and a fresh code, with TOTP).
+
+    Made only by `reauthenticate` (or, as SERVER_SHELL, for commands run on the server, whose
+    operator is beyond any web session). Risky domain operations take it as an argument, so
+    the rule holds wherever they are called from, not only in the view that asks.
+    """
+
+    user_id: int | None
+
+
+#: The proof of a command typed on the server: someone with a shell there needs no password.
+SERVER_SHELL = Reauthenticated(user_id=None)
+
+
 def check_reauthentication(user: User, password: str | None, code: str | None) -> None:
     """Refuse unless `password` is the user's and, when TOTP is on, `code` is current."""
     if not password_matches(user, password):
@@ -173,6 +190,12 @@ def check_reauthentication(user: User, password: str | None, code: str | None) -
     if user.totp_secret and not accept_totp_code(user, code):
         raise InvalidInput("this code is wrong, already used or expired: use the next one from your app",
                            field="code")
+
+
+def reauthenticate(user: User, password: str | None, code: str | None) -> Reauthenticated:
+    """The proof that `user` just gave the password (and, with TOTP, a code not used before)."""
+    check_reauthentication(user, password, code)
+    return Reauthenticated(user_id=user.id)
 
 
 def enable_totp(session: Session, user: User, secret: str, code: str, *, actor: Actor) -> User:

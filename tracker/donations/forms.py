@@ -18,7 +18,6 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from ..models import DONATION_SOURCES, DONATION_STATUSES
 from ..web.forms import DATETIME_FORMATS, CurrencyField, MoneyField, day_start, options, plausible_year
 from .queries import DonationFilter
-from .rates import Conversion
 
 
 class DonationForm(FlaskForm):
@@ -36,19 +35,6 @@ class DonationForm(FlaskForm):
     form_key = HiddenField()
     #: Set on the confirm step: the exchange rate the admin was shown.
     shown_rate = HiddenField()
-
-    def confirms(self, conversion: Conversion) -> bool:
-        """True when no conversion is needed or the admin was shown exactly this one (else remember it)."""
-        if conversion.rate is None:
-            return True
-        key = f"{conversion.rate.id}:{conversion.amount}:{conversion.converted}"
-        seen = self.shown_rate.data == key
-        self.shown_rate.data = key
-        return seen
-
-    def external_id(self) -> str:
-        reference = (self.reference.data or "").strip()
-        return f"ref:{reference}" if reference else f"form:{self.form_key.data}"
 
 
 class DonationEditForm(FlaskForm):

@@ -47,6 +47,8 @@ class ImportReport:
     #: (line or item number, message) for every refused row.
     errors: list[tuple[int, str]] = field(default_factory=list)
     created_campaigns: list[str] = field(default_factory=list)
+    #: Payment methods restored from a backup: hidden from readers until an admin checks and shows each.
+    hidden_methods: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -246,10 +248,13 @@ def import_json(session: Session, data: dict[str, Any], *, actor: Actor,
         if exists is not None:
             continue
         try:
+            # Restored hidden: a backup file is not proof that its addresses are still the
+            # publisher's, so each is shown again only through the admin, with the password.
             with session.begin_nested():
-                save_payment_method(session, PaymentMethodInput(
+                restored = save_payment_method(session, PaymentMethodInput(
                     kind=item["kind"], coin=item["coin"], target=item["target"], label=item.get("label", ""),
-                    network=item.get("network", "mainnet"), active=bool(item.get("active", True))), actor=actor)
+                    network=item.get("network", "mainnet"), active=False), actor=actor)
+            report.hidden_methods.append(restored.target)
         except (DomainError, KeyError, TypeError) as exc:
             report.errors.append((number, f"payment method: {getattr(exc, 'message', exc)}"))
     donations = import_rows(session, enumerate(data.get("donations", []), start=1), actor=actor,

@@ -19,7 +19,7 @@ from ..campaigns.progress import campaign_progress, period_key
 from ..errors import Conflict, InvalidInput, NotFound
 from ..models import DONATION_SOURCES, DONATION_STATUSES, Campaign, Donation, PeriodTotal, utcnow
 from ..money import Money
-from .rates import convert
+from .rates import Conversion, convert
 
 _MAX_TEXT = {"donor_name": 200, "external_id": 200}
 
@@ -161,6 +161,44 @@ def record_donation(
         record_event(session, actor, f"donation.{'adjust' if source == 'adjustment' else 'record'}", donation)
     return Recorded(donation, created=True)
 
+
+def typed_external_id(reference: str | None, form_key: str) -> str:
+    """The idempotency key of a gift typed in the admin: its bank or transaction reference, if given,
+    else the one-time key of the form page, so a double-submitted form records one gift."""
+    reference = (reference or "").strip()
+    return f"ref:{reference}" if reference else f"form:{form_key}"
+
+
+def conversion_key(conversion: Conversion) -> str:
+    """Names one conversion exactly: the rate row, the amount and the result."""
+    assert conversion.rate is not None
+    return f"{conversion.rate.id}:{conversion.amount}:{conversion.converted}"
+
+
+class RateNotConfirmed(Conflict):
+    """A typed gift needs converting: the admin must see this exact conversion and confirm it."""
+
+    def __init__(self, conversion: Conversion) -> None:
+        super().__init__("check the conversion, then confirm it", field="amount")
+        self.conversion = conversion
+        #: What the confirming form sends back to say it was shown this conversion.
+        self.key = conversion_key(conversion)
+
+
+def record_typed_donation(session: Session, campaign: Campaign, amount: Money, *, actor: Actor,
+                          shown_rate: str | None, reference: str | None, form_key: str,
+                          received_at: datetime | None = None, **details: Any) -> Recorded:
+    """Record a gift typed in the admin; one in another currency only once its conversion was confirmed.
+
+    `shown_rate` is the `RateNotConfirmed.key` the admin was shown. If the rate changed in the
+    meantime (a newer one was entered), the key no longer matches and the new conversion is
+    shown instead: nobody confirms a figure they did not see.
+    """
+    conversion = convert(session, amount, campaign.currency, received_at or utcnow())
+    if conversion.rate is not None and shown_rate != conversion_key(conversion):
+        raise RateNotConfirmed(conversion)
+    return record_donation(session, campaign, amount, actor=actor, external_id=typed_external_id(reference, form_key),
+                           received_at=received_at, **details)
 
 def _change(session: Session, donation: Donation, actor: Actor, action: str, **changes: Any) -> Donation:
     """Apply `changes` to a donation, moving its contribution between totals, and audit it."""

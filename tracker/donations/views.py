@@ -32,9 +32,16 @@ from .forms import (
     ReasonForm,
 )
 from .imports import check_upload, decode_upload, import_confirmed, preview_import, sign_upload
-from .ledger import confirm_donation, correct_donation, get_donation, record_donation, refund_donation
+from .ledger import (
+    RateNotConfirmed,
+    confirm_donation,
+    correct_donation,
+    get_donation,
+    record_typed_donation,
+    refund_donation,
+)
 from .queries import find_donations
-from .rates import convert, record_rate
+from .rates import record_rate
 
 
 def _campaign_choices(include_archived: bool = False) -> list[tuple[int, str]]:
@@ -65,12 +72,15 @@ def donation_new() -> BaseResponse | tuple[str, int]:
         campaign = db().get_one(Campaign, form.campaign.data)
         received = local_datetime(form.received_at.data, campaign.timezone) or utcnow()
         with form_errors(form, "amount"):
-            conversion = convert(db(), form.amount.money, campaign.currency, received)
-            if form.confirms(conversion):
-                recorded = record_donation(
-                    db(), campaign, form.amount.money, actor=request_actor(), external_id=form.external_id(),
-                    status=form.status.data, received_at=received, donor_name=form.donor_name.data,
-                    message=form.message.data, is_public=form.is_public.data)
+            try:
+                recorded = record_typed_donation(
+                    db(), campaign, form.amount.money, actor=request_actor(), shown_rate=form.shown_rate.data,
+                    reference=form.reference.data, form_key=form.form_key.data, status=form.status.data,
+                    received_at=received, donor_name=form.donor_name.data, message=form.message.data,
+                    is_public=form.is_public.data)
+            except RateNotConfirmed as step:  # not an error: the conversion is shown to be confirmed
+                conversion, form.shown_rate.data = step.conversion, step.key
+            else:
                 db().commit()
                 flash("Donation recorded." if recorded.created else
                       "This donation was already recorded: nothing was added.", "success")

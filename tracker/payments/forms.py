@@ -1,4 +1,5 @@
-"""The payment-method form, with its re-authentication step, and the reorder buttons."""
+"""The payment-method form, with its re-authentication step, and the show/hide and reorder buttons."""
+
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
@@ -26,7 +27,7 @@ class PaymentMethodForm(FlaskForm):
                                                                          Length(max=300)])
     label = StringField("Label", validators=[Length(max=200)])
     active = BooleanField("Shown to readers", default=True)
-    #: The re-authentication step, shown when an address or link would change.
+    #: The re-authentication step, shown whenever readers would see the change.
     password = PasswordField("Your password")
     code = StringField("Current two-factor code")
     confirmed = HiddenField()
@@ -37,6 +38,13 @@ class PaymentMethodForm(FlaskForm):
                                   active=self.active.data)
 
 
-class MoveForm(FlaskForm):
+class ReauthenticationForm(FlaskForm):
+    """The password (and two-factor code) that confirm a change readers would see."""
+
+    password = PasswordField("Your password")
+    code = StringField("Current two-factor code")
+
+
+class MoveForm(ReauthenticationForm):
     direction = SelectField(choices=options([("-1", "up"), ("1", "down")]))
 
