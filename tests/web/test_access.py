@@ -230,7 +230,7 @@ def test_only_attempts_that_send_a_secret_count_towards_the_limit(clean_db, sett
     make_user()
     assert client.post("/admin/login", data={"email": "admin@example.org",
                                              "password": "correct horse battery staple"}).status_code == 302
-    data = {"kind": "address", "coin": "BTC", "network": "mainnet", "target": BTC_OLD, "label": "Bitcoin"}
+    data = {"kind": "address", "coin": "BTC", "network": "mainnet", "target": BTC_OLD, "label": "Bitcoin", "active": "y"}
     # Filling in the form (no password yet) is not a guess, however often it happens.
     assert [client.post("/admin/payment-methods/new", data=data).status_code for _ in range(4)] == [200] * 4
     guesses = [client.post("/admin/payment-methods/new", data=data | {"confirmed": "1", "password": "guess"}).status_code
