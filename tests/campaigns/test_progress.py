@@ -152,3 +152,29 @@ def test_reading_progress_is_one_primary_key_lookup(session, make_campaign, engi
     assert len(statements) == 1
     assert "FROM period_total" in statements[0]
     assert "WHERE period_total.campaign_id" in statements[0]
+
+
+def test_the_bar_matches_the_reference_page(session, make_campaign, make_donation):
+    campaign = make_campaign(target="5000", milestones=(("2500", "Halfway"), ("9000", "Beyond")))
+    make_donation(campaign, "2160")
+    make_donation(campaign, "100", status="pending")
+    bar = campaign_progress(session, campaign).bar
+    assert (bar.fill, bar.pending) == (Decimal("43.2"), Decimal("2"))
+    # A milestone past the goal has no tick; the start and the goal always have one.
+    assert [(t.kind, t.position, t.title, t.reached) for t in bar.ticks] == [
+        ("start", Decimal(0), "", True), ("milestone", Decimal(50), "Halfway", False), ("goal", Decimal(100), "", False)]
+    assert (bar.value_now, bar.value_max) == (Decimal(2160), Decimal(5000))
+
+
+def test_the_bar_stays_within_its_track(session, make_campaign, make_donation):
+    campaign = make_campaign(target="100", milestones=(("100", "Done"),))
+    make_donation(campaign, "150")
+    make_donation(campaign, "50", status="pending")
+    bar = campaign_progress(session, campaign).bar
+    assert (bar.fill, bar.pending, bar.value_now) == (Decimal(100), Decimal(0), Decimal(100))
+    assert [(t.kind, t.title, t.reached) for t in bar.ticks] == [("start", "", True), ("goal", "Done", True)]
+    below = make_campaign("below", target="100", milestones=())
+    make_donation(below, "-20", source="adjustment", reason="test")
+    bar = campaign_progress(session, below).bar
+    assert (bar.fill, bar.value_now) == (Decimal(0), Decimal(0))
+

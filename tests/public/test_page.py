@@ -9,7 +9,6 @@ import pytest
 
 from tracker.accounts.operations import SERVER_SHELL
 from tracker.audit import Actor
-from tracker.campaigns.progress import campaign_progress
 from tracker.coins import payment_uri
 from tracker.demo import DEMO_BCH_ADDRESS, DEMO_BTC_ADDRESS
 from tracker.donations.ledger import refund_donation
@@ -20,7 +19,6 @@ from tracker.payments.operations import PaymentMethodInput, save_payment_method
 from tracker.public.page import (
     DONORS_PER_PAGE,
     address_groups,
-    bar_geometry,
     coin_amount,
     donor_wall,
     latest_coin_rate,
@@ -195,31 +193,6 @@ def test_the_donor_wall_pages_by_twenty_and_clamps_past_the_end(session, make_ca
 
 def test_the_donor_wall_of_no_campaign_is_empty(session):
     assert donor_wall(session, []).entries == ()
-
-
-# --- the bar -------------------------------------------------------------------------------------
-
-
-def test_the_bar_matches_the_reference_page(session, make_campaign, make_donation):
-    campaign = make_campaign(target="5000", milestones=(("2500", "Halfway"), ("9000", "Beyond")))
-    make_donation(campaign, "2160")
-    make_donation(campaign, "100", status="pending")
-    bar = bar_geometry(campaign_progress(session, campaign))
-    assert (bar.filled, bar.pending) == (Decimal("43.2"), Decimal("2"))
-    assert [tick.at for tick in bar.ticks] == [Decimal(50)]  # a milestone past the goal has no tick
-    assert (bar.value_now, bar.value_max) == (Decimal(2160), Decimal(5000))
-
-
-def test_the_bar_stays_within_its_track(session, make_campaign, make_donation):
-    campaign = make_campaign(target="100", milestones=())
-    make_donation(campaign, "150")
-    make_donation(campaign, "50", status="pending")
-    bar = bar_geometry(campaign_progress(session, campaign))
-    assert (bar.filled, bar.pending, bar.value_now) == (Decimal(100), Decimal(0), Decimal(100))
-    below = make_campaign("below", target="100", milestones=())
-    make_donation(below, "-20", source="adjustment", reason="test")
-    bar = bar_geometry(campaign_progress(session, below))
-    assert (bar.filled, bar.value_now) == (Decimal(0), Decimal(0))
 
 
 def test_support_page_with_an_empty_database(session):

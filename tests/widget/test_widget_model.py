@@ -54,8 +54,8 @@ def test_campaign_display_settings_are_the_fallback():
 
 def test_ticks_and_texts_in_english(session, demo):
     model = model_for(session, demo)
-    assert [t.label for t in model.ticks] == ["$0", "$2,500", "$5,000"]
-    assert [t.position for t in model.ticks] == [Decimal(0), Decimal(50), Decimal(100)]
+    assert list(model.tick_labels) == ["$0", "$2,500", "$5,000"]
+    assert [t.position for t in model.bar.ticks] == [Decimal(0), Decimal(50), Decimal(100)]
     assert model.raised_text == "$2,160"
     assert model.valuetext == "$2,160 of $5,000, 43%"
     assert (model.valuenow, model.valuemax) == ("2160", "5000")
@@ -64,7 +64,7 @@ def test_ticks_and_texts_in_english(session, demo):
 
 def test_ticks_and_texts_in_german(session, demo):
     model = model_for(session, demo, "de", german())
-    assert [t.label for t in model.ticks] == [f"0{NBSP}$", f"2.500{NBSP}$", f"5.000{NBSP}$"]
+    assert list(model.tick_labels) == [f"0{NBSP}$", f"2.500{NBSP}$", f"5.000{NBSP}$"]
     assert model.valuetext == f"2.160{NBSP}$ von 5.000{NBSP}$, 43{NBSP}%"
     assert model.button_text == "Unterstützen Sie uns"
     assert model.cta_text.startswith("Gefällt Ihnen dieser Inhalt?")
@@ -87,7 +87,7 @@ def test_beyond_the_goal_the_bar_is_full_and_the_figures_stay_true(session, make
     assert model.fill == 100
     assert model.valuenow == model.valuemax == "5000"
     assert model.valuetext == "$6,000 of $5,000, 120%"
-    assert [t.kind for t in model.ticks] == ["start", "milestone", "goal"]  # 8,000 lies off the bar
+    assert [t.kind for t in model.bar.ticks] == ["start", "milestone", "goal"]  # 8,000 lies off the bar
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])

@@ -102,6 +102,65 @@ class Progress:
     def reached_goal(self) -> bool:
         return self.raised >= self.target
 
+    @property
+    def bar(self) -> Bar:
+        """Where the fill, the pending segment and the ticks go on any drawing of this progress."""
+        return progress_bar(self)
+
+
+@dataclass(frozen=True)
+class Tick:
+    """A labelled point on the bar: the start, a milestone or the goal."""
+
+    #: Position along the bar, 0 to 100.
+    position: Decimal
+    amount: Money
+    #: "start", "milestone" or "goal".
+    kind: str
+    #: The milestone's label ("Halfway: hosting is paid"), empty for start and goal.
+    title: str = ""
+    reached: bool = False
+
+
+@dataclass(frozen=True)
+class Bar:
+    """The numbers every progress bar (page, widget, SVG, PNG) is drawn from; widths in percent."""
+
+    #: Width of the confirmed fill, 0 to 100 (percent may pass 100; the bar cannot).
+    fill: Decimal
+    #: Width of the pending segment after the fill, so that fill + pending <= 100.
+    pending: Decimal
+    #: The start, every milestone below the goal, and the goal, in order.
+    ticks: tuple[Tick, ...]
+    #: aria-valuenow/valuemax in the goal currency's major units, valuenow kept within 0..max.
+    value_now: Decimal
+    value_max: Decimal
+
+
+def _share(amount: int, target: int) -> Decimal:
+    """`amount` as a percentage of `target`, rounded down to 0.1 and kept within 0..100."""
+    return min(max(percent_of(amount, target), Decimal(0)), Decimal(100))
+
+
+def progress_bar(progress: Progress) -> Bar:
+    """The bar geometry of `progress`: one drawing model for the support page and every widget form."""
+    target = progress.target.minor
+    fill = _share(progress.raised.minor, target)
+    pending = min(_share(max(progress.pending.minor, 0), target), Decimal(100) - fill)
+    zero = Money.zero(progress.target.currency)
+    ticks = [Tick(Decimal(0), zero, "start", reached=True)]
+    goal_title = ""
+    for milestone in progress.milestones:
+        if milestone.amount < progress.target:
+            ticks.append(Tick(_share(milestone.amount.minor, target), milestone.amount, "milestone",
+                              milestone.label, milestone.reached))
+        elif milestone.amount == progress.target:
+            goal_title = milestone.label  # a milestone at the goal is the goal's own label
+    ticks.append(Tick(Decimal(100), progress.target, "goal", goal_title, progress.reached_goal))
+    major = progress.target.to_decimal()
+    value_now = min(max(progress.raised.to_decimal(), Decimal(0)), major)
+    return Bar(fill, pending, tuple(ticks), value_now, major)
+
 
 @dataclass(frozen=True)
 class PeriodResult:

@@ -12,7 +12,7 @@ from typing import Sequence
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from ..campaigns.progress import MilestoneState, Progress, campaign_progress, percent_of
+from ..campaigns.progress import Progress, campaign_progress
 from ..coins import COINS, Coin, InvalidAddress, format_amount, payment_uri
 from ..donations.rates import NoExchangeRate, find_rate
 from ..errors import InvalidQuery, NotFound
@@ -30,45 +30,6 @@ DONORS_PER_PAGE = 20
 
 #: Longest `?amount=` worth parsing: 100 million BTC written with every decimal is 18 characters.
 MAX_AMOUNT_TEXT = 64
-
-
-@dataclass(frozen=True)
-class Tick:
-    """A milestone's position on the bar, in percent of its width."""
-
-    at: Decimal
-    milestone: MilestoneState
-
-
-@dataclass(frozen=True)
-class BarGeometry:
-    """Numbers a progress bar is drawn from: widths in percent (0–100) and ARIA values."""
-
-    filled: Decimal
-    pending: Decimal
-    ticks: tuple[Tick, ...]
-    #: aria-valuenow/valuemax in the goal currency's major units, valuenow kept within 0..max.
-    value_now: Decimal
-    value_max: Decimal
-    #: Zero in the goal currency: the first tick's label.
-    origin: Money
-
-
-def _clamp(value: Decimal, low: Decimal, high: Decimal) -> Decimal:
-    return max(low, min(value, high))
-
-
-def bar_geometry(progress: Progress) -> BarGeometry:
-    """Where the fill, the pending segment and the milestone ticks go on a bar of `progress`."""
-    hundred, zero = Decimal(100), Decimal(0)
-    filled = _clamp(progress.percent, zero, hundred)
-    pending = _clamp(percent_of(max(progress.pending.minor, 0), progress.target.minor), zero, hundred - filled)
-    ticks = tuple(
-        Tick(percent_of(m.amount.minor, progress.target.minor), m)
-        for m in progress.milestones if m.amount <= progress.target)
-    target = progress.target.to_decimal()
-    return BarGeometry(filled, pending, ticks, _clamp(progress.raised.to_decimal(), zero, target), target,
-                       Money.zero(progress.target.currency))
 
 
 @dataclass(frozen=True)
@@ -268,11 +229,10 @@ def donor_wall(session: Session, campaign_ids: Sequence[int], page: int = 1,
 
 @dataclass(frozen=True)
 class CampaignCard:
-    """A campaign with its progress now and the bar drawn from it."""
+    """A campaign with its progress now (the bar is drawn from `progress.bar`)."""
 
     campaign: Campaign
     progress: Progress
-    bar: BarGeometry
 
 
 @dataclass(frozen=True)
@@ -293,7 +253,7 @@ def support_page(session: Session, campaigns: Sequence[Campaign], *, presets: Se
     cards = []
     for campaign in campaigns:
         progress = campaign_progress(session, campaign, now)
-        cards.append(CampaignCard(campaign, progress, bar_geometry(progress)))
+        cards.append(CampaignCard(campaign, progress))
     currency = campaigns[0].currency if campaigns else None
     return SupportPage(
         cards=tuple(cards),

@@ -91,12 +91,12 @@ def render_svg(model: WidgetModel) -> str:
     ]
     if fill_width > 0:
         parts.append(f'<rect class="ac" x="12" y="50" width="{fill_width}" height="12" rx="6"/>')
-    for tick in model.ticks:
+    for tick, label in model.labelled_ticks:
         x = _x(tick.position)
         tick_anchor = {"start": "start", "goal": "end"}.get(tick.kind, "middle")
         parts.append(f'<line class="tk" x1="{x}" y1="64" x2="{x}" y2="69" stroke-width="1"/>')
         parts.append(f'<text class="mu" x="{x}" y="82" font-size="11" text-anchor="{tick_anchor}">'
-                     f"{escape(tick.label)}</text>")
+                     f"{escape(label)}</text>")
     if model.caption:
         parts.append(f'<text class="mu" x="12" y="100" font-size="12">{escape(model.caption)}</text>')
     parts.append("</svg>")
@@ -138,11 +138,11 @@ def render_png(model: WidgetModel) -> bytes:
         right = max(_x(model.fill), 24)  # a sliver still shows the rounded end
         draw.rounded_rectangle((s(12), s(50), s(right), s(62)), radius=s(6),
                                fill=_accent_for(model.options.accent, palette))
-    for tick in model.ticks:
+    for tick, label in model.labelled_ticks:
         x = s(_x(tick.position))
         draw.line((x, s(64), x, s(69)), fill=palette.muted, width=scale)
         tick_anchor = {"start": "ls", "goal": "rs"}.get(tick.kind, "ms")
-        draw.text((x, s(82)), _printable(tick.label), font=small_font, fill=palette.muted, anchor=tick_anchor)
+        draw.text((x, s(82)), _printable(label), font=small_font, fill=palette.muted, anchor=tick_anchor)
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
     return out.getvalue()

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from babel.numbers import format_percent
 
-from ..campaigns.progress import Progress, period_label
+from ..campaigns.progress import Bar, Progress, Tick, period_label
 from ..models import Campaign
 from ..money import Money, format_money
 from .colours import PALETTES, Palette
@@ -24,17 +24,6 @@ class Translations(Protocol):
 
 
 @dataclass(frozen=True)
-class Tick:
-    #: Position along the bar, 0 to 100.
-    position: Decimal
-    label: str
-    #: "start", "milestone" or "goal".
-    kind: str
-    #: The milestone's label ("Halfway: hosting is paid"), empty for start and goal.
-    title: str = ""
-
-
-@dataclass(frozen=True)
 class WidgetModel:
     slug: str
     title: str
@@ -44,8 +33,10 @@ class WidgetModel:
     raised: Money
     pending: Money
     percent: Decimal
-    #: Width of the fill, 0 to 100 (percent can pass 100; the bar cannot).
-    fill: Decimal
+    #: Fill, pending segment and ticks: the same geometry as every other bar of this campaign.
+    bar: Bar
+    #: The ticks' amounts formatted for the locale, in the order of `bar.ticks`.
+    tick_labels: tuple[str, ...]
     raised_text: str
     goal_text: str
     pending_text: str
@@ -55,7 +46,6 @@ class WidgetModel:
     valuemax: str
     #: Where the raised label sits against its x position: "start", "middle" or "end".
     raised_anchor: str
-    ticks: tuple[Tick, ...]
     period_text: str
     days_left: int | None
     days_left_text: str
@@ -66,6 +56,16 @@ class WidgetModel:
     show_donors: bool
     show_days_left: bool
     show_pending: bool
+
+    @property
+    def fill(self) -> Decimal:
+        """Width of the fill, 0 to 100 (percent can pass 100; the bar cannot)."""
+        return self.bar.fill
+
+    @property
+    def labelled_ticks(self) -> tuple[tuple[Tick, str], ...]:
+        """Each tick with its formatted amount."""
+        return tuple(zip(self.bar.ticks, self.tick_labels))
 
     @property
     def palette(self) -> Palette:
@@ -94,11 +94,6 @@ def _plain_number(money: Money) -> str:
     return format(money.to_decimal().normalize(), "f")
 
 
-def _position(amount: Money, target: Money) -> Decimal:
-    position = Decimal(amount.minor * 100) / Decimal(target.minor)
-    return min(max(position, Decimal(0)), Decimal(100)).quantize(Decimal("0.1"), rounding=ROUND_FLOOR)
-
-
 def build_widget(campaign: Campaign, progress: Progress, options: WidgetOptions, translations: Translations,
                  support_url: str) -> WidgetModel:
     """Everything the widget forms show, from a campaign and its progress, for one locale."""
@@ -108,13 +103,7 @@ def build_widget(campaign: Campaign, progress: Progress, options: WidgetOptions,
     raised_text, goal_text = fmt(progress.raised), fmt(progress.target)
     whole_percent = progress.percent.to_integral_value(rounding=ROUND_FLOOR)
     percent_text = format_percent(whole_percent / 100, locale=locale)
-    fill = _position(progress.raised, progress.target)
-    ticks = [Tick(Decimal(0), fmt(Money.zero(progress.target.currency)), "start")]
-    for milestone in progress.milestones:
-        if milestone.amount < progress.target:
-            ticks.append(Tick(_position(milestone.amount, progress.target), fmt(milestone.amount),
-                              "milestone", milestone.label))
-    ticks.append(Tick(Decimal(100), goal_text, "goal"))
+    bar = progress.bar
     days = progress.days_left
     clamped = min(max(progress.raised, Money.zero(progress.raised.currency)), progress.target)
     return WidgetModel(
@@ -126,7 +115,8 @@ def build_widget(campaign: Campaign, progress: Progress, options: WidgetOptions,
         raised=progress.raised,
         pending=progress.pending,
         percent=progress.percent,
-        fill=fill,
+        bar=bar,
+        tick_labels=tuple(fmt(tick.amount) for tick in bar.ticks),
         raised_text=raised_text,
         goal_text=goal_text,
         pending_text=gettext("%(amount)s pending") % {"amount": fmt(progress.pending)},
@@ -135,8 +125,7 @@ def build_widget(campaign: Campaign, progress: Progress, options: WidgetOptions,
             "raised": raised_text, "goal": goal_text, "percent": percent_text},
         valuenow=_plain_number(clamped),
         valuemax=_plain_number(progress.target),
-        raised_anchor="start" if fill < 12 else "end" if fill > 88 else "middle",
-        ticks=tuple(ticks),
+        raised_anchor="start" if bar.fill < 12 else "end" if bar.fill > 88 else "middle",
         period_text=period_label(progress.period, progress.period_start, campaign.timezone, locale),
         days_left=days,
         days_left_text="" if days is None else ngettext("%(num)d day left", "%(num)d days left", days) % {"num": days},
@@ -188,8 +177,8 @@ def widget_document(model: WidgetModel, campaign: Campaign, progress: Progress) 
             "meta": model.meta_text,
             "cta": model.cta_text,
             "button": model.button_text,
-            "ticks": [{"position": str(t.position), "label": t.label, "kind": t.kind, "title": t.title}
-                      for t in model.ticks],
+            "ticks": [{"position": str(t.position), "label": label, "kind": t.kind, "title": t.title}
+                      for t, label in model.labelled_ticks],
         },
         "updated_at": moment(updated),
     }
