@@ -8,7 +8,7 @@ from tracker.admin.chart import daily_chart
 from tracker.audit import Actor
 from tracker.donations.ledger import refund_donation
 from tracker.donations.queries import MAX_CHART_DAYS, DonationFilter, chart_days, daily_totals, find_donations
-from tracker.widget.snippets import embed_codes
+from tracker.web.embeds import embed_codes
 
 
 def utc(text: str) -> datetime:
@@ -64,9 +64,9 @@ def test_find_donations_pages(session, make_campaign, make_donation):
 
 
 def test_embed_codes_escape_the_title():
-    codes = {c.key: c.code for c in embed_codes("https://news.example/", "demo", 'A "quoted" [title]')}
-    assert codes["iframe"].startswith('<iframe class="reader-support-widget" src="https://news.example/widget/demo" '
-                                      'title="A &quot;quoted&quot;')
+    codes = {c.key: c.code for c in embed_codes("demo", 'A "quoted" [title]', base="https://news.example")}
+    assert codes["iframe"].startswith('<iframe class="reader-support-widget" src="https://news.example/widget/demo?variant=card" '
+                                      'title="A &#34;quoted&#34;')
     assert codes["markdown"] == "[![A \"quoted\" title](https://news.example/widget/demo.svg)](https://news.example/c/demo)"
     assert codes["script"].startswith('<script src="https://news.example/embed.js" async></script>')
     assert codes["json"] == "https://news.example/api/v1/campaigns/demo"

@@ -239,7 +239,3 @@ def test_qr_payloads_exist_only_for_active_stored_addresses(session):
             qr_payment_uri(session, method_id)
 
 
-def test_oembed_discovery_url_points_at_the_campaign_page():
-    assert oembed_discovery_url("https://news.example/support/", "spring-drive") == (
-        "https://news.example/support/oembed?url=https%3A%2F%2Fnews.example%2Fsupport%2Fc%2Fspring-drive"
-        "&format=json")

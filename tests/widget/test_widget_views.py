@@ -246,21 +246,26 @@ def test_demo_article_has_the_widget_beside_it_and_the_cta_under_it(client, demo
     response = client.get("/demo/article")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert 'src="http://localhost/widget/demo?variant=cta"' in html
-    assert 'src="http://localhost/widget/demo?variant=card"' in html
+    # The configured site address, never the request's Host header (which anyone can send).
+    assert 'src="http://127.0.0.1:5000/widget/demo?variant=cta"' in html
+    assert 'src="http://127.0.0.1:5000/widget/demo?variant=card"' in html
+    forged = client.get("/demo/article", headers={"Host": "evil.example"}).get_data(as_text=True)
+    assert "evil.example" not in forged
     assert html.index("variant=cta") < html.index("<aside>")
     assert client.get("/demo/article.css").mimetype == "text/css"
 
 
-def test_embed_macros_render_each_form(app):
+def test_embed_snippets_render_each_form(app):
+    from tracker.web.embeds import image_code, iframe_code, script_code
+
     with app.test_request_context():
-        macros = app.jinja_env.get_template("widget/_embed_macros.html").module
         for variant, (width, height) in VARIANT_SIZES.items():
-            iframe = str(macros.widget_iframe("https://s.example", "demo", variant))
+            iframe = str(iframe_code("demo", variant, title="Goal", base="https://s.example"))
             assert f'src="https://s.example/widget/demo?variant={variant}"' in iframe
             assert f'width="{width}" height="{height}"' in iframe
-        script = str(macros.widget_script("https://s.example", "demo", refresh=60))
+            assert "style=" not in iframe and "frameborder" not in iframe  # works under a strict host CSP
+        script = str(script_code("demo", refresh=60, base="https://s.example"))
         assert '<script src="https://s.example/embed.js" async></script>' in script
         assert '<div data-tracker-campaign="demo" data-refresh="60"></div>' in script
-        image = str(macros.widget_image("https://s.example", "demo", 'Our "goal"', format="png"))
+        image = str(image_code("demo", alt='Our "goal"', image="png", base="https://s.example"))
         assert 'src="https://s.example/widget/demo.png" alt="Our &#34;goal&#34;"' in image

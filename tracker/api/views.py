@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint
 from flask.wrappers import Response
 from flask_babel import get_translations
 
@@ -15,9 +15,9 @@ from ..models import Campaign, utcnow
 from ..web import db
 from ..web.caching import Rendered, cached_response, runtime, serve_memoised
 from ..web.extensions import select_locale
+from ..web.urls import campaign_url, public_base_url
 from ..widget.model import build_widget, widget_document
 from ..widget.options import widget_options
-from ..widget.views import support_url
 from .openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -41,7 +41,7 @@ def _document(campaign: Campaign, locale: str) -> dict[str, Any]:
     session = db()
     progress = campaign_progress(session, campaign)
     options = widget_options({}, campaign.display, locale)
-    model = build_widget(campaign, progress, options, get_translations(), support_url(campaign.slug))
+    model = build_widget(campaign, progress, options, get_translations(), campaign_url(campaign.slug))
     return widget_document(model, campaign, progress)
 
 
@@ -70,5 +70,5 @@ def campaign(slug: str) -> Response:
 @bp.get("/openapi.json")
 def openapi() -> Response:
     """The OpenAPI 3.1 description of this API."""
-    return cached_response(("openapi", request.host_url), lambda: _json(openapi_document(request.host_url.rstrip("/"))),
-                           varies_by_language=False)
+    base = public_base_url()
+    return cached_response(("openapi", base), lambda: _json(openapi_document(base)), varies_by_language=False)

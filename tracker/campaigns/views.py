@@ -10,11 +10,11 @@ from werkzeug.wrappers import Response
 from ..admin.blueprint import bp
 from ..donations.ledger import adjust_raised_to
 from ..models import Campaign
-from ..web import db, request_actor, settings
+from ..web import db, request_actor
 from ..web.access import requires
+from ..web.embeds import embed_codes
 from ..web.forms import ActionForm
 from ..web.responses import form_errors, render_form
-from ..widget.snippets import embed_codes
 from .forms import CampaignForm, RaisedToForm, StatusForm
 from .operations import get_campaign, list_campaigns, save_campaign, set_status
 from .progress import campaign_progress
@@ -68,7 +68,7 @@ def _campaign_page(item: Campaign, raised_form: RaisedToForm) -> tuple[str, int]
     return render_form("admin/campaign.html", raised_form, campaign=item, raised_form=raised_form,
                        progress=campaign_progress(db(), item), status_form=StatusForm(formdata=None),
                        action_form=ActionForm(formdata=None), widget_exists=widget_exists,
-                       embeds=embed_codes(settings().site.url, item.slug, item.title))
+                       embeds=embed_codes(item.slug, item.title))
 
 
 @bp.route("/campaigns/<slug>/edit", methods=["GET", "POST"])

@@ -45,10 +45,9 @@ def campaign(slug: str) -> str:
     session = db()
     found = get_campaign(session, slug, public=True)
     view = support_page(session, [found], presets=settings().site.amount_presets, page=page)
-    site_url = settings().site.url
     return render_template("public/campaign.html", view=view, campaign=found,
-                           canonical_url=campaign_url(site_url, found.slug),
-                           oembed_url=oembed_discovery_url(site_url, found.slug))
+                           canonical_url=campaign_url(found.slug),
+                           oembed_url=oembed_discovery_url(found.slug))
 
 
 @bp.get("/qr/<int:method_id>.svg")

@@ -9,6 +9,7 @@ from flask_babel import get_locale
 
 from ..money import Money, format_money
 from .context import settings
+from .embeds import iframe_code, image_code, script_code
 
 
 def _locale() -> str:
@@ -16,7 +17,7 @@ def _locale() -> str:
 
 
 def register_template_helpers(app: Flask) -> None:
-    """The `money` and `minor_money` filters, and `site` and `get_locale` in every template."""
+    """The money filters, the embed snippets, and `site` and `get_locale` in every template."""
 
     @app.template_filter("money")
     def money_filter(value: Any, trim_whole: bool = True) -> str:
@@ -26,6 +27,12 @@ def register_template_helpers(app: Flask) -> None:
     def minor_money(minor: int, currency: str) -> str:
         """An amount stored in minor units, with every decimal place shown."""
         return Money(minor, currency).format(_locale(), trim_whole=False)
+
+    # The embed snippets, for this site's own pages (the demo article): the same markup the
+    # admin offers for copying.
+    app.add_template_global(iframe_code, "embed_iframe")
+    app.add_template_global(script_code, "embed_script")
+    app.add_template_global(image_code, "embed_image")
 
     @app.context_processor
     def site_context() -> dict[str, Any]:

@@ -18,7 +18,9 @@ from ..models import utcnow
 from ..resources import STATIC
 from ..web import db, settings
 from ..web.caching import Rendered, cached_response, csp_hash, runtime, serve_memoised
+from ..web.embeds import iframe_code
 from ..web.extensions import limiter, select_locale
+from ..web.urls import campaign_url
 from .drawing import page_style, render_png, render_svg, svg_style
 from .model import WidgetModel, build_widget
 from .options import VARIANT_SIZES, WidgetOptions, widget_options
@@ -44,16 +46,11 @@ def embeds_are_not_rate_limited() -> bool:
 EMBED_SCRIPT = STATIC / "embed.js"
 
 
-def support_url(slug: str) -> str:
-    """The campaign's public page on this site, where the "Support us" button leads."""
-    return f"{settings().site.url.rstrip('/')}/c/{slug}"
-
-
 def _model(slug: str, options: WidgetOptions) -> WidgetModel:
     session = db()
     campaign = get_campaign(session, slug, public=True)
     progress = campaign_progress(session, campaign)
-    return build_widget(campaign, progress, options, get_translations(), support_url(slug))
+    return build_widget(campaign, progress, options, get_translations(), campaign_url(slug))
 
 
 def _version_and_options(slug: str) -> tuple[CampaignVersion, WidgetOptions]:
@@ -141,8 +138,7 @@ def oembed() -> Any:
 
     def render() -> Rendered:
         campaign = get_campaign(db(), slug, public=True)
-        html = render_template("widget/_oembed_snippet.html", base_url=site.url.rstrip("/"), slug=slug,
-                               variant=options.variant, width=width, height=height, title=campaign.title)
+        html = iframe_code(slug, options.variant, title=campaign.title, width=width, height=height)
         document = {"version": "1.0", "type": "rich", "provider_name": site.name, "provider_url": site.url,
                     "title": campaign.title, "html": html.strip(), "width": width, "height": height,
                     "cache_age": settings().widget.max_age}
@@ -175,7 +171,7 @@ def _bounded(text: str | None, default: int) -> int:
 def demo_article() -> str:
     """A sample article with the widget beside it and the call to action under it."""
     campaign = get_campaign(db(), request.args.get("campaign", "demo"), public=True)
-    return render_template("widget/demo_article.html", campaign=campaign, base_url=request.host_url.rstrip("/"))
+    return render_template("widget/demo_article.html", campaign=campaign)
 
 
 @bp.get("/demo/article.css")
