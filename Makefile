@@ -25,9 +25,14 @@ run: $(VENV)/.installed-run
 	$(BIN)/tracker demo --if-empty
 	$(BIN)/tracker serve
 
-## test: install with the dev extras and run the whole suite
-test: $(VENV)/.installed-dev
+## test: install with the dev extras, lint and type-check, and run the whole suite
+test: $(VENV)/.installed-dev lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## lint: ruff (mistakes, import order) and mypy (the package type-checks)
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check tracker tests bench setup.py
+	$(BIN)/mypy
 
 ## bench: progress-read and widget throughput benchmarks (writes bench/results/)
 bench: $(VENV)/.installed-dev

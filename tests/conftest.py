@@ -32,7 +32,7 @@ def pytest_configure(config: pytest.Config) -> None:
             with engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
         except Exception as exc:  # noqa: BLE001 - any failure to connect ends the run
-            raise pytest.UsageError(f"TRACKER_TEST_DATABASE_URL is set but PostgreSQL is unreachable: {exc}")
+            raise pytest.UsageError(f"TRACKER_TEST_DATABASE_URL is set but PostgreSQL is unreachable: {exc}") from exc
         finally:
             engine.dispose()
 

@@ -1,5 +1,6 @@
 """Settings: found in the documented places, typed, and refused with one line naming file and key."""
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -59,7 +60,7 @@ max_age = 30
     assert isinstance(settings, Settings)
     assert settings.site.locales == ("de", "en")
     assert settings.widget.max_age == 30
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         settings.site.name = "x"  # type: ignore[misc]
 
 

@@ -103,7 +103,7 @@ def test_mixing_currencies_is_refused():
     with pytest.raises(MoneyError, match="cannot mix USD and EUR"):
         Money(100, "USD") + Money(100, "EUR")
     with pytest.raises(MoneyError):
-        Money(100, "USD") < Money(100, "BTC")
+        assert Money(100, "USD") < Money(100, "BTC")
     assert Money(100, "USD") + Money(250, "USD") == Money(350, "USD")
     assert Money(100, "USD") - Money(250, "USD") == Money(-150, "USD")
 

@@ -18,6 +18,7 @@ from .audit import Actor
 from .config import ConfigError, Settings, find_config_file, load_settings
 from .db import make_engine, make_sessionmaker, session_scope
 from .errors import DomainError
+from .models import ROLES
 from .money import Money, MoneyError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -185,7 +186,7 @@ def _read_password(password_stdin: bool) -> str:
 
 @main.command("create-admin")
 @click.argument("email")
-@click.option("--role", type=click.Choice(["owner", "admin", "viewer"]), default="owner", show_default=True,
+@click.option("--role", type=click.Choice(ROLES), default="owner", show_default=True,
               help="What the account may do.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
 @pass_context
@@ -224,7 +225,7 @@ def _parse_when(value: str | None) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not an ISO 8601 time such as 2026-11-25T10:00+01:00")
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 time such as 2026-11-25T10:00+01:00") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
@@ -365,7 +366,7 @@ def serve(ctx: Context, host: str | None, port: int | None, workers: int | None,
 def run_gunicorn(config: Settings, host: str, port: int, workers: int) -> None:
     from gunicorn.app.base import BaseApplication
 
-    class TrackerServer(BaseApplication):  # type: ignore[misc]
+    class TrackerServer(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)

@@ -185,7 +185,7 @@ def _build(cls: type, data: Any, source: str, prefix: str) -> Any:
 
 
 def _coerce(hint: Any, value: Any, source: str, key: str) -> Any:
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _build(hint, value, source, key + ".")
     origin = typing.get_origin(hint)
     if origin is tuple:

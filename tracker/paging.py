@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Generic, Sequence, TypeVar
+from typing import Any, Generic, Sequence, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -32,7 +32,7 @@ class Page(Generic[T]):
         return self.number < self.pages
 
 
-def paginate(session: Session, query: Select[tuple[T]], number: int, per_page: int) -> Page[T]:
+def paginate(session: Session, query: Select[Any], number: int, per_page: int) -> Page[Any]:
     """Run `query` for page `number` (from 1; past the end, the last page), with the total count of matching rows."""
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     # Clamped before it becomes an OFFSET: ?page=99999999999999999999 overflowed the database's integer.

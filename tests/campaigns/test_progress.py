@@ -146,7 +146,7 @@ def test_reading_progress_is_one_primary_key_lookup(session, make_campaign, engi
     campaign = make_campaign()
     for amount in ("1", "2", "3"):
         new_donation(session, campaign, amount)
-    campaign.milestones  # loaded with the campaign, as get_campaign does
+    _ = campaign.milestones  # loaded with the campaign, as get_campaign does
     with counting_statements(engine) as statements:
         campaign_progress(session, campaign)
     assert len(statements) == 1

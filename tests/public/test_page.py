@@ -27,7 +27,6 @@ from tracker.public.page import (
     support_page,
 )
 from tracker.web.query import parse_page
-from tracker.web.urls import oembed_discovery_url
 
 CLI = Actor.cli()
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)

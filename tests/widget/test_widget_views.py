@@ -256,7 +256,7 @@ def test_demo_article_has_the_widget_beside_it_and_the_cta_under_it(client, demo
 
 
 def test_embed_snippets_render_each_form(app):
-    from tracker.web.embeds import image_code, iframe_code, script_code
+    from tracker.web.embeds import iframe_code, image_code, script_code
 
     with app.test_request_context():
         for variant, (width, height) in VARIANT_SIZES.items():

@@ -1,4 +1,5 @@
-"""Back-office pages of accounts: signing in and out, two-factor codes, one's own password and sessions, and (owners) the users."""
+"""Back-office pages of accounts: signing in and out, two-factor codes, one's own password and sessions,
+and (for owners) the users."""
 
 from __future__ import annotations
 

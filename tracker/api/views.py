@@ -16,6 +16,7 @@ from ..web import db
 from ..web.caching import Rendered, cached_response, runtime, serve_memoised
 from ..web.extensions import select_locale
 from ..web.urls import campaign_url, public_base_url
+from ..widget.cache import answer_key
 from ..widget.model import build_widget, widget_document
 from ..widget.options import widget_options
 from .openapi import openapi_document
@@ -55,7 +56,7 @@ def campaigns() -> Response:
         found = list_campaigns(db(), statuses=("active",))
         return _json({"campaigns": [_document(campaign, locale) for campaign in found]})
 
-    return cached_response(("api-list", locale, *(v.key() for v in versions)), render)
+    return cached_response(answer_key("api-list", versions=versions, extra=[locale]), render)
 
 
 @bp.get("/campaigns/<slug>")
@@ -63,7 +64,7 @@ def campaign(slug: str) -> Response:
     """One public campaign with its progress."""
     locale = select_locale()
     version = runtime().versions.one(slug, utcnow())
-    return cached_response(("api-one", locale, *version.key()),
+    return cached_response(answer_key("api-one", versions=[version], extra=[locale]),
                            lambda: _json(_document(get_campaign(db(), slug, public=True), locale)))
 
 
@@ -71,4 +72,5 @@ def campaign(slug: str) -> Response:
 def openapi() -> Response:
     """The OpenAPI 3.1 description of this API."""
     base = public_base_url()
-    return cached_response(("openapi", base), lambda: _json(openapi_document(base)), varies_by_language=False)
+    return cached_response(answer_key("openapi", extra=[base]), lambda: _json(openapi_document(base)),
+                           varies_by_language=False)

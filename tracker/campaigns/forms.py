@@ -45,7 +45,8 @@ class CampaignForm(FlaskForm):
     description = TextAreaField("Description", validators=[Length(max=5000)])
     target = MoneyField("Goal per period")
     currency = CurrencyField("Goal currency", default="USD")
-    period = SelectField("Period", choices=options([(p, p.capitalize() if p != "once" else "One-off") for p in PERIODS]))
+    period = SelectField("Period", choices=options(
+        [(p, p.capitalize() if p != "once" else "One-off") for p in PERIODS]))
     timezone = SelectField("Time zone", choices=options(TIMEZONES), default="UTC")
     starts_at = DateTimeLocalField("Starts (in the campaign's time zone)", format=DATETIME_FORMATS,
                                    validators=[Optional(), plausible_year])

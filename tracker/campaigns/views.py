@@ -111,7 +111,7 @@ def campaign_raised_to(slug: str) -> Response | tuple[str, int]:
     form = RaisedToForm(currency=item.currency)
     if form.validate_on_submit():
         with form_errors(form, "amount"):
-            entry = adjust_raised_to(db(), item, form.amount.money, actor=request_actor(),
+            entry = adjust_raised_to(db(), item, form.amount.value, actor=request_actor(),
                                      reason=form.reason.data)
             db().commit()
             flash("Nothing to adjust: the total already is that." if entry is None

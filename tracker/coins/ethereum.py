@@ -16,7 +16,7 @@ def to_checksum_address(hex_digits: str) -> str:
     """Return '0x' and the 40 hex digits with EIP-55 capitals: a letter is upper case when its nibble of keccak(lowercase hex) is >= 8."""
     lower = hex_digits.lower()
     digest = keccak256(lower.encode("ascii")).hex()
-    return "0x" + "".join(char.upper() if int(nibble, 16) >= 8 else char for char, nibble in zip(lower, digest))
+    return "0x" + "".join(char.upper() if int(nibble, 16) >= 8 else char for char, nibble in zip(lower, digest, strict=False))  # the digest is longer: its first 40 nibbles
 
 
 def validate_eth_address(text: str) -> str:

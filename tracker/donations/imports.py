@@ -137,7 +137,7 @@ def import_donation(session: Session, campaigns: dict[str, Campaign], row: dict[
     )
     if values["uid"] is None:
         del values["uid"]
-    elif not re.fullmatch(r"[0-9a-f]{32}", values["uid"]):
+    elif not re.fullmatch(r"[0-9a-f]{32}", str(values["uid"])):
         raise DomainError(f"uid {values['uid']!r} is not 32 hex digits")
     # ON CONFLICT DO NOTHING without a target covers both unique keys (uid and source +
     # external id), so a concurrent import of the same file cannot add a row twice.

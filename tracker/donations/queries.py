@@ -94,5 +94,5 @@ def daily_totals(session: Session, campaign: Campaign, now: datetime | None = No
         select(*sums).where(Donation.campaign_id == campaign.id, Donation.status == "confirmed",
                             Donation.received_at >= bounds[0][0], Donation.received_at < bounds[-1][1])
     ).one()
-    return [DayTotal(day, Money(int(value), campaign.currency)) for day, value in zip(days, row)]
+    return [DayTotal(day, Money(int(value), campaign.currency)) for day, value in zip(days, row, strict=True)]
 

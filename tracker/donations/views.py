@@ -1,4 +1,5 @@
-"""Back-office pages of the ledger: the filtered list, add (rate shown first), correct, refund, confirm, export, CSV import, exchange rates."""
+"""Back-office pages of the ledger: the filtered list, add (rate shown first), correct, refund, confirm,
+export, CSV import and exchange rates."""
 
 from __future__ import annotations
 
@@ -74,7 +75,7 @@ def donation_new() -> BaseResponse | tuple[str, int]:
         with form_errors(form, "amount"):
             try:
                 recorded = record_typed_donation(
-                    db(), campaign, form.amount.money, actor=request_actor(), shown_rate=form.shown_rate.data,
+                    db(), campaign, form.amount.value, actor=request_actor(), shown_rate=form.shown_rate.data,
                     reference=form.reference.data, form_key=form.form_key.data, status=form.status.data,
                     received_at=received, donor_name=form.donor_name.data, message=form.message.data,
                     is_public=form.is_public.data)

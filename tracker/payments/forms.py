@@ -20,7 +20,8 @@ NETWORKS = sorted({network for coin in COINS.values() for network in coin.networ
 
 
 class PaymentMethodForm(FlaskForm):
-    kind = SelectField("Kind", choices=options([("address", "Coin address"), ("link", "Link"), ("email", "Contact e-mail")]))
+    kind = SelectField("Kind", choices=options(
+        [("address", "Coin address"), ("link", "Link"), ("email", "Contact e-mail")]))
     coin = StringField("Coin (BTC, BCH, ETH…) or channel name", validators=[Length(max=16)])
     network = SelectField("Network", choices=options(NETWORKS), default="mainnet")
     target = StringField("Address, https:// link or e-mail", validators=[DataRequired("enter the address"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import wraps
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, TypeVar, cast
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, request, session
@@ -98,4 +98,4 @@ def checks_password(view: F) -> F:
                                       methods=["POST"], exempt_when=_no_secret_sent)
     by_account = limiter.shared_limit(_login_rate, scope="password-check-account", key_func=_account_key,
                                       methods=["POST"], exempt_when=_no_secret_sent)
-    return by_address(by_account(view))
+    return cast(F, by_address(by_account(view)))

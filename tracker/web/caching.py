@@ -5,14 +5,13 @@ from __future__ import annotations
 import base64
 import hashlib
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import Callable, Hashable
 
 from flask import current_app, request
 from flask.wrappers import Response
 
 from ..resources import PACKAGE, STATIC, TEMPLATES
-from ..widget.cache import RenderCache, etag_for
+from ..widget.cache import RenderCache, etag_for, exact_request_key, request_keys
 from ..widget.memo import Memoised, ResponseMemo, local_writes
 from ..widget.versions import VersionReader
 from . import settings
@@ -86,25 +85,17 @@ MEMO_BY_LANGUAGE = frozenset({"widget.widget_page", "widget.widget_svg", "widget
 MEMO_ENDPOINTS = MEMO_BY_LANGUAGE | {"widget.embed_script", "widget.oembed"}
 #: Where a memo miss leaves (memo, keys, expiry, write count) for cached_response to fill in.
 _PENDING = "tracker.widget_memo"
-_name = itemgetter(0)
 
 
 def memo_keys(endpoint: str) -> tuple[tuple[Hashable, ...], tuple[Hashable, ...]]:
-    """(exact, canonical): the request's keys in the memo, from everything that shapes its answer."""
-    # The path holds the view arguments (the slug, the extension); Accept-Language counts
-    # for the routes that follow it, as the raw header (choosing a locale costs more than a
-    # few extra entries). The exact key holds the raw query string: one embed snippet sends
-    # the same bytes on every page view, and comparing them needs no parsing. The canonical
-    # key holds the query decoded and sorted by name, values in their given order, so that
-    # `?a=1&b=2` and `?b=2&a=1` share an answer while `?variant=bar&variant=cta` and its
-    # reverse do not (the views take the first value), nor `%76ariant=…` and `variant=…`
-    # in different orders.
+    """(exact, canonical): this request's keys in the memo (see widget.cache.request_keys)."""
     environ = request.environ
-    path = environ.get("PATH_INFO", "")
-    language = environ.get("HTTP_ACCEPT_LANGUAGE", "") if endpoint in MEMO_BY_LANGUAGE else None
-    exact = (endpoint, path, environ.get("QUERY_STRING", ""), language)
-    canonical = (endpoint, path, tuple(sorted(request.args.items(multi=True), key=_name)), language)
-    return exact, canonical
+    return request_keys(endpoint, environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""),
+                        request.args.items(multi=True), _language(endpoint))
+
+
+def _language(endpoint: str) -> str | None:
+    return request.environ.get("HTTP_ACCEPT_LANGUAGE", "") if endpoint in MEMO_BY_LANGUAGE else None
 
 
 def serve_memoised() -> Response | None:
@@ -118,8 +109,8 @@ def serve_memoised() -> Response | None:
     now = memo.clock()
     environ = request.environ
     # The usual case first: the same bytes as before, found without decoding the query.
-    language = environ.get("HTTP_ACCEPT_LANGUAGE", "") if endpoint in MEMO_BY_LANGUAGE else None
-    entry = memo.get((endpoint, environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""), language), now)
+    entry = memo.get(exact_request_key(endpoint, environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""),
+                                       _language(endpoint)), now)
     keys: tuple[tuple[Hashable, ...], ...] = ()
     if entry is None:
         keys = memo_keys(endpoint)
@@ -156,7 +147,7 @@ def cached_response(key: tuple[Hashable, ...], render: Callable[[], Rendered], *
     # `headers` go on the 304 as well as on the 200: a browser merges a 304's headers into
     # its stored copy, so a 304 carrying the default CSP would make a cached iframe unframeable.
     state = runtime()
-    full_key = (state.salt, *key)
+    full_key = (state.salt, *key)  # a deploy (new templates, catalogs, code) changes every ETag
     etag = etag_for(full_key)
     response_headers = {"ETag": f'"{etag}"', "Cache-Control": state.cache_control, **(headers or {})}
     if varies_by_language and not locale_from_query():

@@ -25,6 +25,9 @@ def options(pairs: Any) -> list[SelectChoice]:
 class CurrencyField(StringField):
     """A currency code; an empty or unknown code gets a clear message."""
 
+    #: The normalised code once the form validated.
+    data: str
+
     def post_validate(self, form: Any, validation_stopped: bool) -> None:
         if validation_stopped:
             return
@@ -62,6 +65,13 @@ class MoneyField(StringField):
                                      allow_negative=self.allow_negative)
         except MoneyError as exc:
             raise ValidationError(str(exc)) from None
+
+    @property
+    def value(self) -> Money:
+        """The parsed amount, once the form validated (a view that asks earlier has a bug)."""
+        if self.money is None:
+            raise RuntimeError(f"{self.name} was read before the form validated")
+        return self.money
 
 
 #: Typed dates must fall in these years: moving year 1 or 9999 across a time zone (or a day

@@ -65,7 +65,7 @@ class WidgetModel:
     @property
     def labelled_ticks(self) -> tuple[tuple[Tick, str], ...]:
         """Each tick with its formatted amount."""
-        return tuple(zip(self.bar.ticks, self.tick_labels))
+        return tuple(zip(self.bar.ticks, self.tick_labels, strict=True))
 
     @property
     def palette(self) -> Palette:
@@ -99,7 +99,10 @@ def build_widget(campaign: Campaign, progress: Progress, options: WidgetOptions,
     """Everything the widget forms show, from a campaign and its progress, for one locale."""
     locale, gettext, ngettext = options.locale, translations.gettext, translations.ngettext
     display = {**DISPLAY_DEFAULTS, **(campaign.display or {})}
-    fmt = lambda money: format_money(money, locale)  # noqa: E731 - a short local alias
+
+    def fmt(money: Money) -> str:
+        return format_money(money, locale)
+
     raised_text, goal_text = fmt(progress.raised), fmt(progress.target)
     whole_percent = progress.percent.to_integral_value(rounding=ROUND_FLOOR)
     percent_text = format_percent(whole_percent / 100, locale=locale)

@@ -30,6 +30,17 @@ class WidgetOptions:
     accent: str
     locale: str
 
+    def for_output(self, output: str) -> WidgetOptions:
+        """These options as `output` ("html", "svg" or "png") uses them, what it ignores set to one value.
+
+        The images have no variants, and a PNG cannot follow the reader's theme ("auto" is
+        drawn light): `?variant=` on an image, or `theme=auto` on a PNG, is the same answer.
+        """
+        if output == "html":
+            return self
+        theme = "light" if output == "png" and self.theme == "auto" else self.theme
+        return WidgetOptions(DEFAULT_VARIANT, theme, self.accent, self.locale)
+
 
 def widget_options(query: Mapping[str, str], display: Mapping[str, Any] | None, locale: str) -> WidgetOptions:
     """Options from the query, else the campaign's display settings, else the defaults."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Hashable, Mapping
+from typing import Any, Callable, Hashable, Mapping
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -78,7 +78,8 @@ class VersionReader:
         self._one_sql = _VERSION_SQL.format(now=now, where=_ONE.format(slug=slug))
         self._active_sql = _VERSION_SQL.format(now=now, where=_ACTIVE)
         # The column type's own conversion: SQLite stores timestamps as text in a set format.
-        self._bind_now = PeriodTotal.__table__.c.period_start.type.bind_processor(engine.dialect) or (lambda v: v)
+        self._bind_now: Callable[[Any], Any] = (
+            PeriodTotal.__table__.c.period_start.type.bind_processor(engine.dialect) or (lambda v: v))
 
     def _rows(self, sql: str, values: dict[str, Any]) -> list[tuple[Any, ...]]:
         params: Any = values if self._named else tuple(values.values())
@@ -94,7 +95,7 @@ class VersionReader:
                 connection.dispatch.after_cursor_execute(connection, cursor, sql, params, None, False)
             finally:
                 cursor.close()
-        return rows
+        return [tuple(row) for row in rows]
 
     def one(self, slug: str, now: datetime) -> CampaignVersion:
         """The version of public campaign `slug`, or NotFound."""

@@ -21,6 +21,7 @@ from ..web.caching import Rendered, cached_response, csp_hash, runtime, serve_me
 from ..web.embeds import iframe_code
 from ..web.extensions import limiter, select_locale
 from ..web.urls import campaign_url
+from .cache import answer_key
 from .drawing import page_style, render_png, render_svg, svg_style
 from .model import WidgetModel, build_widget
 from .options import VARIANT_SIZES, WidgetOptions, widget_options
@@ -53,14 +54,10 @@ def _model(slug: str, options: WidgetOptions) -> WidgetModel:
     return build_widget(campaign, progress, options, get_translations(), campaign_url(slug))
 
 
-def _version_and_options(slug: str) -> tuple[CampaignVersion, WidgetOptions]:
+def _version_and_options(slug: str, output: str = "html") -> tuple[CampaignVersion, WidgetOptions]:
     version = runtime().versions.one(slug, utcnow())
     # select_locale is what Flask-Babel's get_locale consults, without building a babel Locale.
-    return version, widget_options(request.args, version.display, select_locale())
-
-
-def _key(kind: str, version: CampaignVersion, options: WidgetOptions) -> tuple[Any, ...]:
-    return (kind, *version.key(), options.variant, options.theme, options.accent, options.locale)
+    return version, widget_options(request.args, version.display, select_locale()).for_output(output)
 
 
 @bp.get("/widget/<slug>")
@@ -77,39 +74,42 @@ def widget_page(slug: str) -> Response:
         html = render_template("widget/widget.html", m=_model(slug, options), css=Markup(css))
         return Rendered(html.encode(), "text/html; charset=utf-8")
 
-    return cached_response(_key("html", version, options), render, headers={"Content-Security-Policy": csp})
+    return cached_response(answer_key("html", versions=[version], options=options), render,
+                           headers={"Content-Security-Policy": csp})
 
 
 @bp.get("/widget/<slug>.svg")
 def widget_svg(slug: str) -> Response:
     """The bar as an SVG image for READMEs, forums and feeds."""
-    version, options = _version_and_options(slug)
+    version, options = _version_and_options(slug, "svg")
     csp = (f"default-src 'none'; style-src {csp_hash(svg_style(options.theme, options.accent))}; "
            "frame-ancestors 'none'")
 
     def render() -> Rendered:
         return Rendered(render_svg(_model(slug, options)).encode(), "image/svg+xml; charset=utf-8")
 
-    return cached_response(_key("svg", version, options), render,
+    return cached_response(answer_key("svg", versions=[version], options=options), render,
                            headers={"Content-Security-Policy": csp, "Access-Control-Allow-Origin": "*"})
 
 
 @bp.get("/widget/<slug>.png")
 def widget_png(slug: str) -> Response:
     """The bar as a PNG image for e-mail newsletters, where SVG is blocked."""
-    version, options = _version_and_options(slug)
+    version, options = _version_and_options(slug, "png")
 
     def render() -> Rendered:
         return Rendered(render_png(_model(slug, options)), "image/png")
 
-    return cached_response(_key("png", version, options), render, headers={"Access-Control-Allow-Origin": "*"})
+    return cached_response(answer_key("png", versions=[version], options=options), render,
+                           headers={"Access-Control-Allow-Origin": "*"})
 
 
 @bp.get("/embed.js")
 def embed_script() -> Response:
     """The dependency-free embed script (Shadow DOM widget fed by the JSON API)."""
     body, digest = _embed_script(EMBED_SCRIPT.stat().st_mtime_ns)
-    return cached_response(("embed.js", digest), lambda: Rendered(body, "text/javascript; charset=utf-8"),
+    return cached_response(answer_key("embed.js", extra=[digest]),
+                           lambda: Rendered(body, "text/javascript; charset=utf-8"),
                            headers={"Access-Control-Allow-Origin": "*"}, varies_by_language=False)
 
 
@@ -144,7 +144,7 @@ def oembed() -> Any:
                     "cache_age": settings().widget.max_age}
         return Rendered(jsonify(document).get_data(), "application/json")
 
-    return cached_response(("oembed", *version.key(), options.variant, width, height), render,
+    return cached_response(answer_key("oembed", versions=[version], extra=[options.variant, width, height]), render,
                            headers={"Access-Control-Allow-Origin": "*"}, varies_by_language=False)
 
 

@@ -1,7 +1,7 @@
 """Initial schema: campaigns, milestones, the ledger and its period totals, rates, users, audit.
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-25 06:28:41.609557
 """
 
