@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: run test bench lint clean
+.PHONY: run test bench lint messages clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -38,6 +38,12 @@ lint: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/progress.py
 	$(BIN)/python bench/widget.py
+
+## messages: extract every message (code and templates), merge it into each catalog, compile
+messages: $(VENV)/.installed-dev
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l -o tracker/translations/messages.pot .
+	$(BIN)/pybabel update -i tracker/translations/messages.pot -d tracker/translations --no-fuzzy-matching
+	$(BIN)/pybabel compile -d tracker/translations
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache
