@@ -101,7 +101,7 @@ def settings_factory(database_url: str, tmp_path: Path) -> Callable[..., Any]:
     def build(**overrides: Any) -> Any:
         values = {"environment": "testing", "instance_path": str(tmp_path / "instance"),
                   "database.url": database_url, "security.secret_key": "test-secret-key-0123456789",
-                  "site.name": "Example News"}
+                  "site.name": "Example News", "security.secure_cookies": False}
         values.update(overrides)
         return load_settings(path=None, env={}, overrides=values)
     return build

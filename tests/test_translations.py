@@ -6,9 +6,9 @@ import io
 from pathlib import Path
 
 import pytest
-from babel.messages.mofile import read_mo, write_mo
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -127,6 +127,8 @@ url = "http://127.0.0.1:5000"
 
 [security]
 secret_key = "{secret}"
+# Served over plain http on 127.0.0.1 in development; turn on behind TLS.
+secure_cookies = false
 
 [database]
 url = "sqlite:///instance/tracker.db"

@@ -54,8 +54,11 @@ class SiteSettings:
 class SecuritySettings:
     #: Signs sessions and CSRF tokens. Required outside development.
     secret_key: str = ""
-    #: Send the session cookie only over HTTPS (set true behind TLS).
-    secure_cookies: bool = False
+    #: Send the session cookie only over HTTPS. On by default; `tracker init` turns it off for
+    #: development on http://127.0.0.1.
+    secure_cookies: bool = True
+    #: Hours an admin stays signed in on one browser before signing in again.
+    session_hours: int = 12
     #: Login attempts allowed per account and per client address.
     login_rate_limit: str = "10 per minute"
     #: Number of reverse proxies in front of the app whose X-Forwarded-* headers we trust.
@@ -148,8 +151,10 @@ def load_settings(
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(source, "-", f"not valid TOML ({exc})") from None
     else:
-        # No file at all is a newcomer's first run: develop against instance/ defaults.
+        # No file at all is a newcomer's first run: develop against instance/ defaults, over
+        # plain http on 127.0.0.1 (so cookies cannot be HTTPS-only).
         data["environment"] = "development"
+        data["security"] = {"secure_cookies": False}
 
     for var, (section, key) in ENV_OVERRIDES.items():
         if env.get(var):
@@ -239,6 +244,8 @@ def _validate(settings: Settings) -> Settings:
         raise ConfigError(src, "site.default_locale", "must be one of site.locales")
     if not 1 <= settings.server.port <= 65535:
         raise ConfigError(src, "server.port", "must be between 1 and 65535")
+    if not 1 <= settings.security.session_hours <= 24 * 30:
+        raise ConfigError(src, "security.session_hours", "must be between 1 and 720")
     if settings.server.workers < 1:
         raise ConfigError(src, "server.workers", "must be at least 1")
     if settings.widget.max_age < 0 or settings.widget.stale_while_revalidate < 0:

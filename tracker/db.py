@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -56,6 +56,24 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+T = TypeVar("T")
+
+
+def lock(session: Session, obj: T) -> T:
+    """Read `obj`'s row again and keep it locked until the transaction ends.
+
+    A state change reads what it checks through this (`SELECT … FOR UPDATE` on PostgreSQL),
+    so of N concurrent requests each sees the previous one's result, and exactly one wins a
+    transition. On SQLite the writing transaction already holds the database's write lock
+    (BEGIN IMMEDIATE), so the plain re-read is enough there.
+    """
+    state = inspect(obj)
+    mapper = state.mapper
+    key = dict(zip((column.key for column in mapper.primary_key), state.identity or (), strict=True))
+    query = select(mapper.class_).filter_by(**key).with_for_update().execution_options(populate_existing=True)
+    return session.scalars(query).one()
 
 
 def begin_write(session: Session) -> None:

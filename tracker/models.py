@@ -115,10 +115,27 @@ class User(Base):
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     #: The 30-second step of the last TOTP code accepted; a code is never accepted twice.
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    #: A secret shown for enrolment but not yet confirmed; kept here, not in the cookie, and
+    #: forgotten when the user signs out.
+    totp_pending_secret: Mapped[str | None] = mapped_column(String(64))
     #: Bumped to sign out every session of this user ("log out everywhere").
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class UserSession(Base):
+    """One signed-in browser: signing out deletes the row, so a copied cookie stops working too."""
+
+    __tablename__ = "user_session"
+    __table_args__ = (Index("ix_user_session_user", "user_id"),)
+
+    #: SHA-256 of the random token in the session cookie (the token itself is never stored).
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: The session ends here whatever happens (security.session_hours after signing in).
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Campaign(Base):

@@ -21,11 +21,16 @@ def test_enrol_two_factor_and_sign_in_with_a_code(app, client, auth, app_session
     assert page.status_code == 200
     assert b'<img class="qr" src="data:image/svg+xml;base64,' in page.data
     secret = re.search(rb'<code class="secret">([A-Z2-7]+)</code>', page.data).group(1).decode()
-    wrong = client.post("/admin/account/two-factor", data={"code": "123456"})
+    with client.session_transaction() as cookie:  # the secret is never in the (readable) cookie
+        assert secret not in str(dict(cookie))
+    wrong = client.post("/admin/account/two-factor", data={"password": PASSWORD, "code": "123456"})
     assert wrong.status_code == 422 and "does not match" in field_errors(wrong.data, "code")
+    no_password = client.post("/admin/account/two-factor", data={"password": "guess", "code": code_at(secret, -1)})
+    assert no_password.status_code == 422 and "not your password" in field_errors(no_password.data, "password")
     # Each code is accepted once (RFC 6238 replay protection), so the steps below use the
     # previous, current and next 30-second codes, all inside the accepted window.
-    assert client.post("/admin/account/two-factor", data={"code": code_at(secret, -1)}).status_code == 302
+    assert client.post("/admin/account/two-factor",
+                       data={"password": PASSWORD, "code": code_at(secret, -1)}).status_code == 302
     assert app_session.scalar(select(User.totp_secret)) == secret
     assert len(events("user.totp_enable")) == 1
     assert "totp_secret" not in str(events("user.totp_enable")[0].after)
@@ -151,3 +156,41 @@ def test_forged_post_is_refused_with_csrf_on(csrf_app, make_user, make_campaign)
 def code_at(secret, steps):
     """The TOTP code `steps` 30-second steps from now."""
     return pyotp.TOTP(secret).at(time.time() + 30 * steps)
+
+
+def test_an_unfinished_enrolment_is_forgotten_at_sign_out(client, auth, app_session):
+    """The next person at this browser is not offered the same secret (the attack run found it kept)."""
+    auth.login()
+    first = re.search(rb'<code class="secret">([A-Z2-7]+)</code>', client.get("/admin/account/two-factor").data)
+    again = re.search(rb'<code class="secret">([A-Z2-7]+)</code>', client.get("/admin/account/two-factor").data)
+    assert first.group(1) == again.group(1)  # one secret until confirmed
+    auth.logout()
+    app_session.expire_all()
+    assert app_session.scalar(select(User.totp_pending_secret)) is None
+    auth.login(create=False)
+    later = re.search(rb'<code class="secret">([A-Z2-7]+)</code>', client.get("/admin/account/two-factor").data)
+    assert later.group(1) != first.group(1)
+
+
+def test_signing_out_ends_a_copied_cookie_too(app, client, auth):
+    auth.login()
+    copy = app.test_client()
+    cookie = client.get_cookie("session", path="/admin")
+    copy.set_cookie(cookie.key, cookie.value, path="/admin")
+    assert copy.get("/admin/").status_code == 200
+    auth.logout()
+    assert copy.get("/admin/").status_code == 302  # the session row is gone: back to the sign-in page
+
+
+def test_a_session_ends_after_its_lifetime(app, client, auth, app_session):
+    from datetime import timedelta
+
+    from tracker.models import UserSession, utcnow
+
+    auth.login()
+    assert client.get("/admin/").status_code == 200
+    row = app_session.scalars(select(UserSession)).one()
+    row.expires_at = utcnow() - timedelta(seconds=1)
+    app_session.commit()
+    assert client.get("/admin/").status_code == 302
+

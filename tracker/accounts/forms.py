@@ -36,6 +36,7 @@ class PasswordChangeForm(FlaskForm):
 
 
 class TotpEnableForm(FlaskForm):
+    password = PasswordField("Your password", validators=[DataRequired("enter your password")])
     code = StringField("Code shown by the app", validators=[DataRequired("enter the 6-digit code")])
 
 

@@ -4,19 +4,22 @@ The last active owner can never be demoted or deactivated."""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
+import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pyotp
-from sqlalchemy import func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..audit import Actor, record_event, snapshot
+from ..db import lock
 from ..errors import Conflict, InvalidInput, NotFound
-from ..models import ROLES, User, utcnow
+from ..models import ROLES, User, UserSession, utcnow
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
@@ -82,27 +85,34 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     return user
 
 
-def _active_owners(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(User).where(
-        User.role == "owner", User.active.is_(True))) or 0
+def _lock_active_owners(session: Session) -> list[User]:
+    """The active owners, locked until the transaction ends, always in the same order (by id).
+
+    Two owners demoting each other at once: the second waits for the first, then finds one
+    owner left and is refused. The fixed order means neither can hold a row the other needs.
+    """
+    return list(session.scalars(select(User).where(User.role == "owner", User.active.is_(True))
+                                .order_by(User.id).with_for_update()))
 
 
 def update_user(session: Session, user: User, *, actor: Actor, role: str | None = None,
                 active: bool | None = None) -> User:
     """Change a user's role or active flag, keeping at least one active owner."""
-    before = snapshot(user)
     if role is not None and role not in ROLES:
         raise InvalidInput(f"the role is one of {', '.join(ROLES)}", field="role")
-    loses_owner = user.role == "owner" and user.active and (
-        (role is not None and role != "owner") or active is False)
-    if loses_owner and _active_owners(session) <= 1:
+    demotes = (role is not None and role != "owner") or active is False
+    owners = _lock_active_owners(session) if demotes and user.role == "owner" else []
+    user = lock(session, user)
+    before = snapshot(user)
+    loses_owner = user.role == "owner" and user.active and demotes
+    if loses_owner and len([owner for owner in owners if owner.id != user.id]) < 1:
         raise Conflict("this is the last owner: make someone else owner first")
     if role is not None:
         user.role = role
     if active is not None:
         user.active = active
         if not active:
-            user.session_version += 1
+            end_every_session(session, user)
     record_event(session, actor, "user.update", user, before=before)
     return user
 
@@ -110,7 +120,7 @@ def update_user(session: Session, user: User, *, actor: Actor, role: str | None 
 def set_password(session: Session, user: User, password: str, *, actor: Actor) -> User:
     """Change a password and sign out the user's other sessions."""
     user.password_hash = hash_password(password)
-    user.session_version += 1
+    end_every_session(session, user)
     record_event(session, actor, "user.password", user, after={"id": user.id, "password": "changed"})
     return user
 
@@ -192,21 +202,38 @@ def check_reauthentication(user: User, password: str | None, code: str | None) -
                            field="code")
 
 
-def reauthenticate(user: User, password: str | None, code: str | None) -> Reauthenticated:
+def reauthenticate(session: Session, user: User, password: str | None, code: str | None) -> Reauthenticated:
     """The proof that `user` just gave the password (and, with TOTP, a code not used before)."""
+    user = lock(session, user)  # one code, sent twice at once, is still accepted once
     check_reauthentication(user, password, code)
     return Reauthenticated(user_id=user.id)
 
 
-def enable_totp(session: Session, user: User, secret: str, code: str, *, actor: Actor) -> User:
-    """Switch two-factor sign-in on once the user proves the app shows the right codes."""
+def start_totp_enrolment(session: Session, user: User) -> str:
+    """The secret to show for enrolment: kept on the server until confirmed or until sign-out."""
     if user.totp_secret:
         raise Conflict("two-factor sign-in is already on")
+    if not user.totp_pending_secret:
+        user.totp_pending_secret = new_totp_secret()
+        session.flush()
+    return user.totp_pending_secret
+
+
+def enable_totp(session: Session, user: User, password: str, code: str, *, actor: Actor) -> User:
+    """Switch two-factor sign-in on: the password again, and a code proving the app shows the right ones."""
+    user = lock(session, user)
+    if user.totp_secret:
+        raise Conflict("two-factor sign-in is already on")
+    secret = user.totp_pending_secret
+    if not secret:
+        raise Conflict("start again: the enrolment expired when you signed out")
+    if not password_matches(user, password):
+        raise InvalidInput("this is not your password", field="password")
     step = totp_code_step(secret, code)
     if step is None:
         raise InvalidInput("this code does not match: check the time on your phone and try the next one",
                            field="code")
-    user.totp_secret, user.totp_last_step = secret, step
+    user.totp_secret, user.totp_last_step, user.totp_pending_secret = secret, step, None
     record_event(session, actor, "user.totp_enable", user, before={"id": user.id, "totp": "off"},
                  after={"id": user.id, "totp": "on"})
     return user
@@ -214,6 +241,7 @@ def enable_totp(session: Session, user: User, secret: str, code: str, *, actor: 
 
 def disable_totp(session: Session, user: User, password: str, code: str, *, actor: Actor) -> User:
     """Switch two-factor sign-in off; needs the password and a current code."""
+    user = lock(session, user)
     if not user.totp_secret:
         raise Conflict("two-factor sign-in is already off")
     check_reauthentication(user, password, code)
@@ -232,7 +260,7 @@ def change_password(session: Session, user: User, current: str, new: str, *, act
 
 def sign_out_everywhere(session: Session, user: User, *, actor: Actor) -> User:
     """End every session of `user`, on every device (their cookies stop loading)."""
-    user.session_version += 1
+    end_every_session(session, user)
     record_event(session, actor, "user.sign_out_everywhere", user,
                  after={"id": user.id, "session_version": user.session_version})
     return user
@@ -240,11 +268,64 @@ def sign_out_everywhere(session: Session, user: User, *, actor: Actor) -> User:
 
 def finish_totp_sign_in(session: Session, user_id: int, session_version: int, code: str) -> User | None:
     """The user who passed the password step, if `code` is current and nothing changed since; else None."""
-    user = session.get(User, user_id)
+    found = session.get(User, user_id)
+    # Locked: two requests with the same code at once must not both pass the replay check.
+    user = lock(session, found) if found is not None else None
     if user is None or not user.active or user.session_version != session_version:
         return None
     if not accept_totp_code(user, code):
         return None
     user.last_login_at = utcnow()
     return user
+
+
+# --- sessions of signed-in browsers -----------------------------------------------------------
+# The signed cookie carries a random token; the database keeps only its hash, with an expiry.
+# Signing out deletes the row, so even a copy of the cookie stops working at once; every
+# process and host sees the same rows.
+
+
+def _token_id(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_session(session: Session, user: User, *, hours: int, now: datetime | None = None) -> str:
+    """Start a signed-in session of `user` lasting `hours`; returns the token for the cookie."""
+    now = now or utcnow()
+    token = secrets.token_urlsafe(32)
+    session.add(UserSession(id=_token_id(token), user_id=user.id, created_at=now,
+                            expires_at=now + timedelta(hours=hours)))
+    session.flush()
+    return token
+
+
+def session_user(session: Session, user_id: int, version: int, token: str,
+                 now: datetime | None = None) -> User | None:
+    """The user a cookie names, if its session exists, has not expired and nothing ended it since."""
+    row = session.get(UserSession, _token_id(token))
+    if row is None or row.user_id != user_id or row.expires_at <= (now or utcnow()):
+        return None
+    user = session.get(User, user_id)
+    if user is None or not user.active or user.session_version != version:
+        return None
+    return user
+
+
+def close_session(session: Session, token: str) -> None:
+    """Sign this browser out: its session row goes, and any enrolment it had started is forgotten."""
+    row = session.get(UserSession, _token_id(token))
+    if row is None:
+        return
+    user = session.get(User, row.user_id)
+    if user is not None:
+        user.totp_pending_secret = None
+    session.delete(row)
+    session.flush()
+
+
+def end_every_session(session: Session, user: User) -> None:
+    """End every session of `user` on every device (a new password, deactivation, on request)."""
+    user.session_version += 1
+    user.totp_pending_secret = None
+    session.execute(delete(UserSession).where(UserSession.user_id == user.id))
 

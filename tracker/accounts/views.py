@@ -30,13 +30,15 @@ from .forms import (
 from .operations import (
     authenticate,
     change_password,
+    close_session,
     create_user,
     disable_totp,
     enable_totp,
     finish_totp_sign_in,
     get_user,
-    new_totp_secret,
+    open_session,
     sign_out_everywhere,
+    start_totp_enrolment,
     totp_uri,
     update_user,
 )
@@ -45,14 +47,18 @@ from .operations import (
 TOTP_STEP_SECONDS = 300
 
 
-#: Session key of a TOTP secret shown for enrolment but not yet confirmed.
-ENROLMENT = "admin_totp_enrolment"
+
+
+def _sign_in(user: User) -> None:
+    """Open a server-side session for this browser and put its token in the cookie."""
+    token = open_session(db(), user, hours=settings().security.session_hours)
+    login_user(SignedInUser(user, token))
 
 
 def _signed_in(user: User, next_url: str | None) -> Response:
     session.pop(PENDING_TOTP, None)
-    login_user(SignedInUser(user))
-    db().commit()  # last_login_at
+    _sign_in(user)
+    db().commit()  # last_login_at and the session row
     flash(f"Signed in as {user.email}.", "success")
     return redirect(safe_next(next_url) or url_for("admin.dashboard"))
 
@@ -103,7 +109,9 @@ def login_code() -> Response | tuple[str, int]:
 @bp.post("/logout")
 @requires("viewer", self_service=True)
 def logout() -> Response:
-    """Sign out of this browser."""
+    """Sign out of this browser: its session ends on the server too (a copied cookie stops working)."""
+    close_session(db(), current_user.token)
+    db().commit()
     logout_user()
     flash("Signed out.", "success")
     return redirect(url_for("admin.login"))
@@ -127,8 +135,8 @@ def account_password() -> Response | tuple[str, int]:
         with form_errors(form, "new_password"):
             user = change_password(db(), _me(), form.current_password.data, form.new_password.data,
                                    actor=request_actor())
+            _sign_in(user)  # every session ended with the old password; this browser gets a new one
             db().commit()
-            login_user(SignedInUser(user))  # keep this browser signed in under the new version
             flash("Password changed; other sessions were signed out.", "success")
             return redirect(url_for("admin.account"))
     return render_form("admin/account.html", form, me=_me(), password_form=form,
@@ -154,17 +162,22 @@ def account_two_factor() -> Response | tuple[str, int]:
     if me.totp_secret:
         flash("Two-factor sign-in is already on.", "info")
         return redirect(url_for("admin.account"))
-    # The secret waits in the signed session cookie of the person enrolling, so nothing is
-    # stored for an enrolment that is never finished.
-    secret = session.setdefault(ENROLMENT, new_totp_secret())
+    # The secret waits on the server (user.totp_pending_secret), never in the readable cookie,
+    # and is forgotten when this browser signs out.
     form = TotpEnableForm()
-    if form.validate_on_submit():
+    if request.method == "GET":
+        start_totp_enrolment(db(), me)  # shown once; the same secret until confirmed or signed out
+        db().commit()
+    elif form.validate_on_submit():
         with form_errors(form, "code"):
-            enable_totp(db(), me, secret, form.code.data, actor=request_actor())
+            enable_totp(db(), me, form.password.data, form.code.data, actor=request_actor())
             db().commit()
-            session.pop(ENROLMENT, None)
             flash("Two-factor sign-in is on.", "success")
             return redirect(url_for("admin.account"))
+    secret = me.totp_pending_secret
+    if secret is None:  # a form sent after signing out (or from another session's sign-out)
+        flash("The set-up started again: scan the new code.", "info")
+        return redirect(url_for("admin.account_two_factor"))
     uri = totp_uri(secret, me.email, settings().site.name)
     return render_form("admin/two_factor.html", form, secret=secret, qr=qr_data_uri(uri))
 

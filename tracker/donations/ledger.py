@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 
 from ..audit import Actor, record_event, snapshot
 from ..campaigns.progress import campaign_progress, period_key
+from ..db import lock
 from ..errors import Conflict, InvalidInput, NotFound
 from ..models import DONATION_SOURCES, DONATION_STATUSES, Campaign, Donation, PeriodTotal, utcnow
-from ..money import Money
+from ..money import MAX_MINOR, Money
 from .rates import Conversion, convert
 
 _MAX_TEXT = {"donor_name": 200, "external_id": 200}
@@ -121,6 +122,7 @@ def record_donation(
         raise InvalidInput("the amount must be more than zero", field="amount")
     if amount.minor == 0:
         raise InvalidInput("the amount must not be zero", field="amount")
+    _within_limit(amount)
     received_at = received_at or utcnow()
     if received_at.tzinfo is None:
         raise InvalidInput("the time received needs a time zone", field="received_at")
@@ -200,6 +202,12 @@ def record_typed_donation(session: Session, campaign: Campaign, amount: Money, *
     return record_donation(session, campaign, amount, actor=actor, external_id=typed_external_id(reference, form_key),
                            received_at=received_at, **details)
 
+def _within_limit(amount: Money) -> None:
+    """Every ledger entry, adjustments included, stays within the amount a backup can restore."""
+    if abs(amount.minor) > MAX_MINOR:
+        raise InvalidInput(f"{amount} is more than the largest amount allowed in one entry", field="amount")
+
+
 def _change(session: Session, donation: Donation, actor: Actor, action: str, **changes: Any) -> Donation:
     """Apply `changes` to a donation, moving its contribution between totals, and audit it."""
     before = snapshot(donation)
@@ -215,6 +223,7 @@ def _change(session: Session, donation: Donation, actor: Actor, action: str, **c
 
 def confirm_donation(session: Session, donation: Donation, *, actor: Actor) -> Donation:
     """Mark a pending donation as received: it moves from pending to raised."""
+    donation = lock(session, donation)
     if donation.status != "pending":
         raise Conflict(f"only a pending donation can be confirmed (this one is {donation.status})")
     return _change(session, donation, actor, "donation.confirm", status="confirmed")
@@ -222,6 +231,7 @@ def confirm_donation(session: Session, donation: Donation, *, actor: Actor) -> D
 
 def refund_donation(session: Session, donation: Donation, *, actor: Actor, reason: str) -> Donation:
     """Refund (or reverse) a donation: it stays in the ledger, marked refunded, with a reason."""
+    donation = lock(session, donation)
     if donation.status == "refunded":
         raise Conflict("this donation is already refunded")
     if donation.source == "adjustment":
@@ -236,6 +246,7 @@ def correct_donation(session: Session, donation: Donation, campaign: Campaign, *
                      donor_name: str | None = None, message: str | None = None,
                      is_public: bool | None = None, reason: str = "") -> Donation:
     """Edit a donation's amount, date or donor details; totals and audit follow."""
+    donation = lock(session, donation)
     if donation.status == "refunded":
         raise Conflict("a refunded donation cannot be edited")
     if not reason.strip():
@@ -277,6 +288,9 @@ def adjust_raised_to(session: Session, campaign: Campaign, raised: Money, *, act
     if raised.currency != campaign.currency:
         raise InvalidInput(f"give the total in the goal currency, {campaign.currency}", field="amount")
     now = now or utcnow()
+    # Under the campaign's lock, so two "set raised to" at once adjust once: the second sees
+    # the first one's adjustment in the total and finds nothing left to do.
+    campaign = lock(session, campaign)
     current = campaign_progress(session, campaign, now).raised
     difference = raised - current
     if not difference:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -85,11 +85,17 @@ def convert(session: Session, amount: Money, currency: str, at: datetime) -> Con
     if amount.currency == currency:
         return Conversion(amount, amount, None)
     rate = find_rate(session, amount.currency, currency, at)
-    exact = amount.to_decimal() * rate.rate
     # The donation keeps its original amount and the rate, so this rounding can always be
-    # explained: it is the only one in the ledger, and it happens once, when recorded.
+    # explained: it is the only one in the ledger, and it happens once, when recorded. The
+    # precision is wide enough for the largest amount times the largest rate, so a huge
+    # product is refused below instead of failing inside Decimal.
     places = exponent(currency)
-    minor = int((exact.scaleb(places)).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+    with localcontext() as context:
+        context.prec = 80
+        scaled = (amount.to_decimal() * rate.rate).scaleb(places)
+        if abs(scaled) > MAX_MINOR:
+            raise InvalidInput(f"{amount} converts to more than the largest amount allowed", field="amount")
+        minor = int(scaled.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
     if minor == 0:
         raise InvalidInput(f"{amount} is worth less than the smallest {currency} unit at "
                            f"{rate.rate} {currency}/{amount.currency}", field="amount")

@@ -87,7 +87,7 @@ def _save(form: PaymentMethodForm, method: PaymentMethod | None) -> Response | t
                 if not form.confirmed.data:
                     form.confirmed.data = "1"
                     return _confirm_page(form, method, data)
-                proof = reauthenticate(_me(), form.password.data, form.code.data)
+                proof = reauthenticate(db(), _me(), form.password.data, form.code.data)
             saved = save_payment_method(db(), data, actor=request_actor(), method=method, proof=proof)
             db().commit()
             flash(f"{saved.label or saved.coin} saved.", "success")
@@ -115,7 +115,7 @@ def payment_method_move(method_id: int) -> Response | tuple[str, int]:
     form = MoveForm()
     if form.validate_on_submit():
         with form_errors(form, "password"):
-            proof = reauthenticate(_me(), form.password.data, form.code.data) if form.password.data else None
+            proof = reauthenticate(db(), _me(), form.password.data, form.code.data) if form.password.data else None
             try:
                 move_payment_method(db(), method, int(form.direction.data), actor=request_actor(), proof=proof)
             except ReauthenticationRequired:
@@ -137,7 +137,7 @@ def payment_method_toggle(method_id: int) -> Response | tuple[str, int]:
     form = ReauthenticationForm()
     if form.validate_on_submit() and form.password.data:
         with form_errors(form, "password"):
-            proof = reauthenticate(_me(), form.password.data, form.code.data)
+            proof = reauthenticate(db(), _me(), form.password.data, form.code.data)
             save_payment_method(db(), _as_input(method, active=not method.active), actor=request_actor(),
                                 method=method, proof=proof)
             db().commit()

@@ -14,8 +14,9 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin
 from flask_wtf.csrf import CSRFProtect
 
+from ..accounts.operations import session_user
 from ..config import Settings
-from ..models import User, role_allows
+from ..models import MAX_ROW_ID, User, role_allows
 from .context import db, settings
 
 #: Extensions are created once and bound to each app in create_app (Flask's init_app pattern).
@@ -34,13 +35,15 @@ class SignedInUser(UserMixin):
     password, deactivation) makes every existing session cookie stop loading.
     """
 
-    def __init__(self, user: User) -> None:
+    def __init__(self, user: User, token: str) -> None:
         self.id, self.email, self.role = user.id, user.email, user.role
         self.session_version = user.session_version
         self.has_totp = bool(user.totp_secret)
+        #: The token of this browser's session row (accounts.open_session).
+        self.token = token
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+        return f"{self.id}:{self.session_version}:{self.token}"
 
     def can(self, role: str) -> bool:
         """True when this user's role is at least `role` (viewer < admin < owner)."""
@@ -48,15 +51,12 @@ class SignedInUser(UserMixin):
 
 
 def load_signed_in_user(token: str) -> SignedInUser | None:
-    """The user a session cookie names, if that session is still valid."""
-    try:
-        user_id, version = (int(part) for part in token.split(":"))
-    except ValueError:
+    """The user a session cookie names, if that session is still open (see accounts.session_user)."""
+    parts = token.split(":")
+    if len(parts) != 3 or not (parts[0].isdecimal() and parts[1].isdecimal()) or int(parts[0]) > MAX_ROW_ID:
         return None
-    user = db().get(User, user_id)
-    if user is None or not user.active or user.session_version != version:
-        return None
-    return SignedInUser(user)
+    user = session_user(db(), int(parts[0]), int(parts[1]), parts[2])
+    return SignedInUser(user, parts[2]) if user is not None else None
 
 
 class AdminOnlySessionInterface(SecureCookieSessionInterface):
