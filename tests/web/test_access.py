@@ -237,3 +237,34 @@ def test_only_attempts_that_send_a_secret_count_towards_the_limit(clean_db, sett
                for _ in range(3)]
     assert guesses == [422, 422, 429]
     app.extensions["tracker_engine"].dispose()
+
+
+def test_a_sign_in_sent_as_json_or_with_file_parts_is_refused_before_any_check(client, make_user):
+    """The attack run: 2,000 wrong TOTP codes as JSON got no 429, and then the right one signed in."""
+    import io
+
+    make_user()
+    as_json = client.post("/admin/login", json={"email": "admin@example.org",
+                                                "password": "correct horse battery staple"})
+    assert as_json.status_code == 400 and b"must be an HTML form" in as_json.data
+    assert client.get("/admin/").status_code == 302  # nobody was signed in
+    for body in ({"email": ["a", "b"], "password": {"x": 1}}, [1, 2, 3], "plain"):
+        assert client.post("/admin/login", json=body).status_code == 400
+    as_text = client.post("/admin/login", data="email=a", content_type="text/plain")
+    assert as_text.status_code == 400
+    file_part = client.post("/admin/login", data={"email": "admin@example.org",
+                                                  "password": (io.BytesIO(b"guess"), "password.txt")},
+                            content_type="multipart/form-data")
+    assert file_part.status_code == 400 and b"takes no file" in file_part.data
+
+
+def test_json_guesses_no_longer_bypass_the_limit(clean_db, settings_factory, make_user):
+    app = create_app(settings_factory(**{"security.login_rate_limit": "3 per minute"}))
+    app.config["WTF_CSRF_ENABLED"] = False
+    client = app.test_client()
+    make_user()
+    wrong = {"email": "admin@example.org", "password": "wrong password!"}
+    statuses = [client.post("/admin/login", json=wrong).status_code for _ in range(5)]
+    statuses += [client.post("/admin/login", data=wrong).status_code for _ in range(4)]
+    assert statuses[:5] == [400] * 5 and statuses[5:] == [422, 422, 422, 429]
+    app.extensions["tracker_engine"].dispose()

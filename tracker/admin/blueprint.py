@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from ..web.access import enforce_declared_roles
+from ..web.access import enforce_declared_roles, form_bodies_only
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(enforce_declared_roles)
+bp.before_request(form_bodies_only)

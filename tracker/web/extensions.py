@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, request
@@ -17,6 +18,7 @@ from flask_wtf.csrf import CSRFProtect
 from ..accounts.operations import session_user
 from ..config import Settings
 from ..models import MAX_ROW_ID, User, role_allows
+from . import limit_storage
 from .context import db, settings
 
 #: Extensions are created once and bound to each app in create_app (Flask's init_app pattern).
@@ -93,7 +95,16 @@ def register_extensions(app: Flask, config: Settings) -> None:
     login_manager.user_loader(load_signed_in_user)
     login_manager.login_view = "admin.login"
     login_manager.session_protection = "basic"
-    app.config["RATELIMIT_STORAGE_URI"] = config.redis.url or "memory://"
+    # Counters every process shares: Redis when configured (several hosts), else a SQLite file
+    # in instance/ that every worker of this host opens (web/limit_storage.py). If Redis stops
+    # answering, each process counts in memory until it is back, rather than failing sign-in.
+    if config.redis.url:
+        app.config["RATELIMIT_STORAGE_URI"] = config.redis.url
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = {"socket_timeout": 1, "socket_connect_timeout": 1}
+        app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = True
+    else:
+        app.config["RATELIMIT_STORAGE_URI"] = f"{limit_storage.SCHEME}://{Path(app.instance_path) / 'limits.db'}"
+    app.config["RATELIMIT_STRATEGY"] = "fixed-window"
     # Several trackers may share one Redis: each site counts its own sign-in attempts.
     app.config["RATELIMIT_KEY_PREFIX"] = "tracker-" + hashlib.sha256(config.site.url.encode()).hexdigest()[:12]
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
