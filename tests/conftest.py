@@ -236,3 +236,28 @@ def add_method(session: Any) -> Callable[..., PaymentMethod]:
         session.commit()
         return method
     return add
+
+
+@pytest.fixture()
+def own_postgres() -> Iterator[Any]:
+    """A PostgreSQL server of this test's own (it may stop and start it); skipped without the server programs."""
+    import shutil
+    import tempfile
+
+    from pg_server import PostgresServer
+
+    # Not under pytest's tmp_path: that folder is private to root, and the server runs as postgres.
+    folder = Path(tempfile.mkdtemp(prefix="tracker-pg-"))
+    try:
+        server = PostgresServer(folder)
+    except (RuntimeError, OSError) as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"no PostgreSQL server programs here: {exc}")
+    server.start()
+    yield server
+    try:
+        server.stop()
+    except Exception:  # noqa: BLE001 - already stopped by the test
+        pass
+    shutil.rmtree(folder, ignore_errors=True)

@@ -374,6 +374,12 @@ def run_gunicorn(config: Settings, host: str, port: int, workers: int) -> None:
             self.cfg.set("workers", workers)
             self.cfg.set("accesslog", "-")
             self.cfg.set("forwarded_allow_ips", "127.0.0.1" if config.security.trusted_proxies else "")
+            # Every statement times out well before this (db.STATEMENT_TIMEOUT): a worker is
+            # killed only when something other than the database hangs.
+            self.cfg.set("timeout", 30)
+            # Gunicorn's control socket defaults to one path per user (~/.gunicorn/gunicorn.ctl):
+            # two trackers of one user would share it. Ours lives in this instance's folder.
+            self.cfg.set("control_socket", str(Path(config.instance_path).resolve() / "gunicorn.ctl"))
 
         def load(self) -> Any:
             # Built in each worker after the fork, so no connection is shared between processes.

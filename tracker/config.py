@@ -98,6 +98,9 @@ class WidgetSettings:
     #: Seconds each worker process may reuse a whole widget/API answer without the database
     #: (0: never). Browsers get max-age minus this, so figures are never older than max_age.
     process_cache_seconds: int = 1
+    #: Renderings one client address may cause per minute that no cache held (new options,
+    #: new QR amounts); requests past it get 429. Cached answers and 304s never count.
+    render_budget_per_minute: int = 60
 
 
 @dataclass(frozen=True)
@@ -250,6 +253,8 @@ def _validate(settings: Settings) -> Settings:
         raise ConfigError(src, "server.workers", "must be at least 1")
     if settings.widget.max_age < 0 or settings.widget.stale_while_revalidate < 0:
         raise ConfigError(src, "widget.max_age", "cache times cannot be negative")
+    if settings.widget.render_budget_per_minute < 1:
+        raise ConfigError(src, "widget.render_budget_per_minute", "must be at least 1")
     if settings.widget.process_cache_seconds < 0:
         raise ConfigError(src, "widget.process_cache_seconds", "cannot be negative")
     if 0 < settings.widget.max_age <= settings.widget.process_cache_seconds:

@@ -14,12 +14,36 @@ from sqlalchemy.orm import Session, sessionmaker
 WRITE_INTENT = "tracker_write"
 
 
+#: Seconds to wait for a new connection, and for a connection from the pool.
+CONNECT_TIMEOUT = 5
+#: Longest a statement may run (PostgreSQL), and longest a writer waits for SQLite's lock. Both
+#: stay well below gunicorn's worker timeout (30 s), so a slow or locked database becomes a
+#: clear 503 instead of a killed worker.
+STATEMENT_TIMEOUT = 10
+#: Longest a transition waits for a row another request holds (PostgreSQL's lock_timeout).
+LOCK_TIMEOUT = 8
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """Create the engine for `url`, with the per-dialect settings this project relies on."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, echo=echo)
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    # hide_parameters: an error message never carries the values (donor names, messages) into the log.
+    engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=10,
+                           pool_timeout=CONNECT_TIMEOUT, hide_parameters=True,
+                           connect_args={"connect_timeout": CONNECT_TIMEOUT})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Set per connection (not in the URL), so a URL's own `options` (a search_path) stay.
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT * 1000}")
+            cursor.execute(f"SET lock_timeout = {LOCK_TIMEOUT * 1000}")
+            cursor.execute("SET idle_in_transaction_session_timeout = 60000")
+        dbapi_connection.commit()
+
+    return engine
 
 
 def _sqlite_engine(url: str, *, echo: bool) -> Engine:
@@ -27,7 +51,7 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
     database = parsed.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
+    engine = create_engine(url, echo=echo, hide_parameters=True, connect_args={"timeout": STATEMENT_TIMEOUT})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -36,7 +60,7 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.execute(f"PRAGMA busy_timeout = {STATEMENT_TIMEOUT * 1000}")
         if database and database != ":memory:":
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")

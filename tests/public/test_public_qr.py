@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 from decimal import Decimal
 
 import pytest
 import zxingcpp
 from PIL import Image
-from public_helpers import mainnet_addresses, page_text
+from public_helpers import mainnet_addresses
 
 from tracker.coins import COINS, payment_uri
 from tracker.qr import qr_svg
@@ -59,7 +58,7 @@ def test_qr_images_are_cacheable_with_a_strong_etag(client, demo_site):
     response = client.get(f"/qr/{demo_site.btc.id}.svg")
     assert response.headers["Cache-Control"] in ("public, max-age=3600", "max-age=3600, public")
     etag = response.headers["ETag"]
-    assert etag == '"' + hashlib.sha256(response.data).hexdigest() + '"'  # strong: no W/ prefix
+    assert etag.startswith('"') and len(etag) == 34  # strong (no W/ prefix), known before drawing
     again = client.get(f"/qr/{demo_site.btc.id}.svg", headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.data == b""
     png = client.get(f"/qr/{demo_site.btc.id}.png", headers={"If-None-Match": etag})
@@ -78,9 +77,10 @@ def test_qr_images_are_cacheable_with_a_strong_etag(client, demo_site):
 def test_bad_amounts_are_a_400_with_the_reason(client, demo_site, amount, reason):
     response = client.get(f"/qr/{demo_site.btc.id}.svg", query_string={"amount": amount})
     assert response.status_code == 400
-    assert response.mimetype == "text/html"
-    assert reason in page_text(response.data)
-    assert "ETag" not in response.headers
+    # An <img> gets an image saying what is wrong, never an HTML page it cannot show.
+    assert response.mimetype == "image/svg+xml"
+    assert reason in response.get_data(as_text=True).replace("&#x27;", "'")
+    assert "ETag" not in response.headers and response.headers["Cache-Control"] == "no-store"
 
 
 def test_xmr_takes_twelve_places_and_eth_nine(client, add_method):
@@ -97,4 +97,27 @@ def test_only_active_address_methods_have_qr_codes(client, add_method, demo_site
                  "/qr/99999999999999999999.svg", "/qr/0.png"):
         response = client.get(path)
         assert response.status_code == 404, path
-        assert "Not found" in page_text(response.data)
+        assert response.mimetype == ("image/svg+xml" if path.endswith(".svg") else "image/png"), path
+
+
+def test_a_matching_etag_costs_no_drawing_and_new_amounts_spend_the_render_budget(clean_db, settings_factory,
+                                                                                   demo_site, monkeypatch):
+    """The attack run: every new `?amount=` was a fresh 22 ms drawing, without limit."""
+    from tracker import create_app
+    from tracker.public import page
+    from tracker.widget.cache import RenderCache
+
+    monkeypatch.setattr(page, "_QR_DRAWN", RenderCache())  # nothing drawn yet in this process
+    app = create_app(settings_factory(**{"widget.render_budget_per_minute": 5}))
+    client = app.test_client()
+    url = f"/qr/{demo_site.btc.id}.svg"
+    etag = client.get(url).headers["ETag"]
+    drawn = []
+    monkeypatch.setattr(page, "qr_svg", lambda uri: drawn.append(uri) or "<svg/>")
+    assert client.get(url, headers={"If-None-Match": etag}).status_code == 304 and drawn == []
+    statuses = [client.get(f"{url}?amount=0.00{i + 1}").status_code for i in range(8)]
+    assert statuses == [200] * 4 + [429] * 4  # the first drawing of the plain code spent one
+    assert len(drawn) == 4
+    assert client.get(url).status_code == 200  # already drawn: readers of the page are not refused
+    app.extensions["tracker_engine"].dispose()
+

@@ -269,3 +269,43 @@ def test_embed_snippets_render_each_form(app):
         assert '<div data-tracker-campaign="demo" data-refresh="60"></div>' in script
         image = str(image_code("demo", alt='Our "goal"', image="png", base="https://s.example"))
         assert 'src="https://s.example/widget/demo.png" alt="Our &#34;goal&#34;"' in image
+
+
+def test_options_an_output_ignores_make_no_new_rendering(client, demo):
+    """A PNG has no variants and cannot follow the reader's theme: those options give the same answer."""
+    plain = client.get("/widget/demo.png").headers["ETag"]
+    for query in ("variant=bar", "variant=cta", "theme=auto", "variant=bar&theme=auto"):
+        assert client.get(f"/widget/demo.png?{query}").headers["ETag"] == plain, query
+    svg = client.get("/widget/demo.svg").headers["ETag"]
+    assert client.get("/widget/demo.svg?variant=cta").headers["ETag"] == svg
+
+
+def test_query_accents_are_rounded_to_4096_colours(client, demo):
+    """16.7 million accents were 16.7 million renderings; nearby colours now share one."""
+    from tracker.widget.options import quantised
+
+    assert quantised("#ff8800") == "#ff8800"  # the documented example stays itself
+    assert quantised("#1f6feb") == "#2277ee"
+    etag = client.get("/widget/demo.svg?accent=ff8800").headers["ETag"]
+    assert client.get("/widget/demo.svg?accent=fe8901").headers["ETag"] == etag
+    assert client.get("/widget/demo.svg?accent=ff9900").headers["ETag"] != etag
+
+
+def test_uncached_renderings_spend_a_budget_per_address_and_readers_do_not_notice(clean_db, settings_factory,
+                                                                                   demo):
+    app = create_app(settings_factory(**{"widget.render_budget_per_minute": 10, "widget.process_cache_seconds": 0}))
+    attacker, reader = app.test_client(), app.test_client()
+    documented = ["/widget/demo", "/widget/demo?variant=cta", "/widget/demo.svg", "/widget/demo.png"]
+    for url in documented:
+        assert reader.get(url, environ_base={"REMOTE_ADDR": "10.0.0.2"}).status_code == 200
+    statuses = [attacker.get(f"/widget/demo.svg?accent={i * 17:02x}0000",
+                             environ_base={"REMOTE_ADDR": "10.0.0.9"}).status_code for i in range(14)]
+    assert statuses[:10] == [200] * 10 and set(statuses[10:]) == {429}
+    refused = attacker.get("/widget/demo.png?accent=123456", environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    assert refused.headers["Retry-After"] == "60"
+    assert refused.mimetype == "image/png"  # an image's error is an image, not an HTML page inside <img>
+    # The embeds' readers hit the render cache: any number of page views, never a 429.
+    for _ in range(30):
+        for url in documented:
+            assert reader.get(url, environ_base={"REMOTE_ADDR": "10.0.0.2"}).status_code == 200
+    app.extensions["tracker_engine"].dispose()

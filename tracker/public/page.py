@@ -6,12 +6,13 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
-from functools import lru_cache
+from pathlib import Path
 from typing import Sequence
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from .. import qr as qr_module
 from ..campaigns.progress import Progress, campaign_progress
 from ..coins import COINS, Coin, InvalidAddress, format_amount, payment_uri
 from ..donations.rates import NoExchangeRate, find_rate
@@ -20,6 +21,7 @@ from ..models import MAX_ROW_ID, Campaign, Donation, PaymentMethod, utcnow
 from ..money import MAX_MINOR, Money, MoneyError
 from ..payments.operations import get_payment_method, list_payment_methods
 from ..qr import qr_png, qr_svg
+from ..widget.cache import RenderCache
 
 log = logging.getLogger(__name__)
 
@@ -288,7 +290,7 @@ def qr_payment_uri(session: Session, method_id: int, amount_text: str | None = N
 
 @dataclass(frozen=True)
 class QrImage:
-    """A rendered QR code with its media type and a strong ETag (a hash of the bytes)."""
+    """A rendered QR code with its media type and a strong ETag."""
 
     body: bytes
     mimetype: str
@@ -296,13 +298,30 @@ class QrImage:
 
 
 QR_FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
+#: Drawn QR codes by (uri, format); peeked before drawing, so new amounts spend the render budget.
+_QR_DRAWN = RenderCache(512)
+#: Changes with the drawing code, so an upgrade never answers 304 for different bytes.
+_QR_SALT = hashlib.sha256(Path(qr_module.__file__).read_bytes()).hexdigest()[:12]
 
 
-@lru_cache(maxsize=512)
+def qr_etag(uri: str, fmt: str) -> str:
+    """The ETag of a QR image, known before drawing it: a 304 costs no drawing."""
+    return hashlib.sha256(f"{_QR_SALT}:{fmt}:{uri}".encode()).hexdigest()[:32]
+
+
+def qr_is_drawn(uri: str, fmt: str) -> bool:
+    """True when this QR image is already drawn (serving it costs nothing)."""
+    return _QR_DRAWN.peek((uri, fmt)) is not None
+
+
 def render_qr(uri: str, fmt: str) -> QrImage:
-    """The QR code of `uri` as "svg" or "png", hashed once per content (qr.py caches the drawing)."""
+    """The QR code of `uri` as "svg" or "png" (drawn once per content and format)."""
     if fmt not in QR_FORMATS:
         raise ValueError(f"unknown QR format {fmt!r}")
-    body = qr_svg(uri).encode() if fmt == "svg" else qr_png(uri)
-    return QrImage(body, QR_FORMATS[fmt], hashlib.sha256(body).hexdigest())
 
+    def draw() -> QrImage:
+        body = qr_svg(uri).encode() if fmt == "svg" else qr_png(uri)
+        return QrImage(body, QR_FORMATS[fmt], qr_etag(uri, fmt))
+
+    image: QrImage = _QR_DRAWN.get_or_render((uri, fmt), draw)
+    return image

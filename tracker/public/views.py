@@ -11,9 +11,10 @@ from werkzeug.wrappers import Response
 
 from ..campaigns.operations import get_campaign, list_campaigns
 from ..web import db, settings
+from ..web.caching import spend_render_budget
 from ..web.query import parse_page
 from ..web.urls import campaign_url, oembed_discovery_url
-from .page import qr_payment_uri, render_qr, support_page
+from .page import qr_etag, qr_is_drawn, qr_payment_uri, render_qr, support_page
 
 bp = Blueprint("public", __name__)
 
@@ -64,9 +65,16 @@ def qr_png(method_id: int) -> Response:
 
 def _qr_response(method_id: int, fmt: str) -> Response:
     """A cacheable QR image; a matching If-None-Match costs one primary-key lookup and no drawing."""
-    image = render_qr(qr_payment_uri(db(), method_id, request.args.get("amount")), fmt)
-    response = Response(image.body, mimetype=image.mimetype)
-    response.set_etag(image.etag)
+    uri = qr_payment_uri(db(), method_id, request.args.get("amount"))
+    etag = qr_etag(uri, fmt)
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
+    else:
+        if not qr_is_drawn(uri, fmt):
+            spend_render_budget()  # each new ?amount= is a new drawing
+        image = render_qr(uri, fmt)
+        response = Response(image.body, mimetype=image.mimetype)
+    response.set_etag(etag)
     response.cache_control.public = True
     response.cache_control.max_age = QR_MAX_AGE
-    return response.make_conditional(request)
+    return response

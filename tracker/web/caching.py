@@ -4,23 +4,75 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Hashable
 
 from flask import current_app, request
 from flask.wrappers import Response
+from flask_limiter.util import get_remote_address
+from limits import RateLimitItemPerMinute
+from werkzeug.exceptions import TooManyRequests
 
 from ..resources import PACKAGE, STATIC, TEMPLATES
 from ..widget.cache import RenderCache, etag_for, exact_request_key, request_keys
 from ..widget.memo import Memoised, ResponseMemo, local_writes
 from ..widget.versions import VersionReader
-from . import settings
+from .context import settings
+from .extensions import limiter
+from .logs import outage_note
 
 
 @dataclass(frozen=True)
 class Rendered:
     body: bytes
     content_type: str
+
+
+class LastGoodAnswers:
+    """The last good answer of each widget and API request, on disk, for when the database is away.
+
+    The memo holds one per process; a worker started during an outage has none, so each
+    fresh rendering is also written to `instance/last-good/` (a file per request, replaced
+    atomically, the oldest pruned beyond `limit`), which every worker of the host can read.
+    """
+
+    def __init__(self, folder: Path, limit: int = 2000) -> None:
+        self.folder, self.limit = folder, limit
+        self._saved = 0
+
+    def _path(self, key: Hashable) -> Path:
+        return self.folder / hashlib.sha256(repr(key).encode()).hexdigest()[:40]
+
+    def save(self, key: Hashable, rendered: Rendered, headers: dict[str, str]) -> None:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            target = self._path(key)
+            temporary = target.with_suffix(f".{os.getpid()}.tmp")
+            head = json.dumps({"content_type": rendered.content_type, "headers": headers}).encode()
+            temporary.write_bytes(head + b"\n" + rendered.body)
+            os.replace(temporary, target)
+            self._saved += 1
+            if self._saved % 100 == 0:
+                self._prune()
+        except OSError as exc:  # a full or read-only disk must not break a good answer
+            outage_note("last-good", f"cannot keep the last good answer on disk: {exc}")
+
+    def load(self, key: Hashable) -> tuple[Rendered, dict[str, str]] | None:
+        try:
+            data = self._path(key).read_bytes()
+        except OSError:
+            return None
+        head, _, body = data.partition(b"\n")
+        meta = json.loads(head)
+        return Rendered(body, meta["content_type"]), dict(meta["headers"])
+
+    def _prune(self) -> None:
+        files = sorted(self.folder.iterdir(), key=lambda p: p.stat().st_mtime)
+        for old in files[:max(len(files) - self.limit, 0)]:
+            old.unlink(missing_ok=True)
 
 
 @dataclass
@@ -33,6 +85,7 @@ class WidgetRuntime:
     cache_control: str
     #: None when `widget.process_cache_seconds` (or `widget.max_age`) is 0.
     memo: ResponseMemo | None = None
+    last_good: LastGoodAnswers | None = None
 
 
 def _deployment_salt() -> str:
@@ -41,7 +94,7 @@ def _deployment_salt() -> str:
     digest = hashlib.sha256()
     config = settings()
     digest.update(repr((config.site.url, config.site.name, config.widget)).encode())
-    paths = [PACKAGE / "widgets.py", STATIC / "embed.js"]
+    paths = [*sorted((PACKAGE / "widget").glob("*.py")), STATIC / "embed.js"]
     paths += sorted((TEMPLATES / "widget").glob("*"))
     paths += sorted((PACKAGE / "translations").glob("*/LC_MESSAGES/*.mo"))
     for path in paths:
@@ -74,7 +127,8 @@ def runtime() -> WidgetRuntime:
         state = current_app.extensions["tracker_widget"] = WidgetRuntime(
             VersionReader(current_app.extensions["tracker_engine"]), RenderCache(), _deployment_salt(),
             f"public, max-age={max_age}, stale-while-revalidate={widget.stale_while_revalidate}",
-            ResponseMemo(ttl) if ttl > 0 else None)
+            ResponseMemo(ttl) if ttl > 0 else None,
+            LastGoodAnswers(Path(current_app.instance_path) / "last-good"))
     return state
 
 
@@ -129,6 +183,19 @@ def serve_memoised() -> Response | None:
     return None
 
 
+def spend_render_budget() -> None:
+    """Count one uncached rendering against the client's address; 429 once the minute's budget is spent.
+
+    Cheap answers (the memo, the render cache, 304s) never get here: only requests that make
+    the server draw something new, which is what an attacker varying `?accent=` or
+    `?amount=` does on every request, and a reader never does twice.
+    """
+    budget = RateLimitItemPerMinute(settings().widget.render_budget_per_minute)
+    if not limiter.limiter.hit(budget, "render-budget", get_remote_address()):
+        raise TooManyRequests("Too many new renderings from this address: try again in a minute.",
+                              retry_after=60)
+
+
 def csp_hash(text: str) -> str:
     """A CSP source expression allowing exactly this inline <style> (or script) text."""
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
@@ -158,9 +225,14 @@ def cached_response(key: tuple[Hashable, ...], render: Callable[[], Rendered], *
             # A 304 carries no body, but the render cache may hold it from an earlier 200.
             _remember(pending, etag, state.cache.peek(full_key), response_headers)
         return Response(status=304, headers=response_headers)
+    fresh = state.cache.peek(full_key) is None
+    if fresh:
+        spend_render_budget()
     rendered = state.cache.get_or_render(full_key, render)
     if pending is not None:
         _remember(pending, etag, rendered, response_headers)
+    if fresh and state.last_good is not None and request.endpoint in MEMO_ENDPOINTS:
+        state.last_good.save(memo_keys(request.endpoint)[1], rendered, response_headers)
     return Response(rendered.body, content_type=rendered.content_type, headers=response_headers)
 
 
@@ -174,3 +246,28 @@ def _remember(pending: tuple[ResponseMemo, tuple[tuple[Hashable, ...], ...], flo
                      headers=tuple(headers.items()), expires=expires, writes=writes)
     for key in keys:
         memo.put(key, entry)
+
+
+#: Sent with a last good answer while the database is away (RFC 7234's "Response is Stale").
+STALE_HEADERS = {"Warning": '110 - "Response is Stale"', "Cache-Control": "public, max-age=5"}
+
+
+def last_good_answer() -> Response | None:
+    """For a widget or API request while the database is away: its last good answer, marked stale."""
+    endpoint = request.endpoint
+    if endpoint not in MEMO_ENDPOINTS or request.method not in ("GET", "HEAD"):
+        return None
+    state = runtime()
+    exact, canonical = memo_keys(endpoint)
+    if state.memo is not None:
+        for key in (exact, canonical):
+            entry = state.memo.stale(key)
+            if entry is not None and entry.body is not None:
+                return Response(entry.body, content_type=entry.content_type,
+                                headers={**dict(entry.headers), **STALE_HEADERS})
+    found = state.last_good.load(canonical) if state.last_good is not None else None
+    if found is None:
+        return None
+    rendered, headers = found
+    return Response(rendered.body, content_type=rendered.content_type, headers={**headers, **STALE_HEADERS})
+

@@ -1,15 +1,34 @@
-"""Error answers: domain errors and HTTP errors as pages or JSON, never a traceback to the client."""
+"""Error answers in each route's own type (page, JSON, SVG, PNG, script), never a traceback.
+
+An error inside a publisher's article must still be what the article asked for: an `<img>`
+of the widget gets an image saying what is wrong, the embed script a script comment, the
+API JSON. A database that does not answer is a 503 with `Retry-After` (readers of the
+widget get its last good answer first, see web/caching.py), logged once per minute and kind.
+"""
 
 from __future__ import annotations
 
+import io
+from functools import lru_cache
+from html import escape
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from ..errors import DomainError
+from .caching import last_good_answer
 from .context import WRITE_METHODS, rollback
+from .logs import outage_note
+
+#: PostgreSQL SQLSTATEs of a transaction that lost a race (deadlock, serialization): try again.
+RETRY_STATES = frozenset({"40P01", "40001", "55P03"})
+#: Seconds a client is told to wait when the database does not answer.
+RETRY_AFTER = 5
 
 #: Paths outside /api/ that answer JSON, errors included (oEmbed consumers parse every answer).
 JSON_PATHS = frozenset({"/oembed"})
@@ -20,13 +39,80 @@ def wants_json() -> bool:
         request.accept_mimetypes.best == "application/json")
 
 
-def error_response(status: int, message: str, field: str | None = None) -> tuple[Any, int]:
-    if wants_json():
+def answer_kind() -> str:
+    """What this route answers when all is well: "svg", "png", "js", "json" or "html"."""
+    path = request.path
+    for suffix, kind in ((".svg", "svg"), (".png", "png"), (".js", "js")):
+        if path.endswith(suffix):
+            return kind
+    return "json" if wants_json() else "html"
+
+
+def error_svg(message: str) -> str:
+    """A small image saying what is wrong, for an `<img>` of the widget or a QR code."""
+    return ('<svg xmlns="http://www.w3.org/2000/svg" width="360" height="40" viewBox="0 0 360 40" role="img">'
+            f'<title>{escape(message)}</title><rect width="360" height="40" rx="6" fill="#f6f8fa"/>'
+            f'<text x="12" y="25" font-family="system-ui,sans-serif" font-size="12" fill="#57606a">'
+            f'{escape(message[:60])}</text></svg>')
+
+
+@lru_cache(maxsize=32)
+def error_png(message: str) -> bytes:
+    """The same as a PNG (drawn once per message: only error texts of this module reach it)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("RGB", (360, 40), "#f6f8fa")
+    ImageDraw.Draw(image).text((12, 25), message[:60], font=ImageFont.load_default(size=12), fill="#57606a",
+                               anchor="ls")
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def error_response(status: int, message: str, field: str | None = None,
+                   headers: dict[str, str] | None = None) -> tuple[Any, int]:
+    """The error answer in this route's own type; never kept by a cache."""
+    kind = answer_kind()
+    if kind == "json":
         body: dict[str, Any] = {"error": message, "status": status}
         if field:
             body["field"] = field
-        return jsonify(body), status
-    return render_template(f"errors/{status}.html", message=message, status=status), status
+        response = jsonify(body)
+    elif kind == "svg":
+        response = Response(error_svg(message), mimetype="image/svg+xml")
+    elif kind == "png":
+        # Drawn from a handful of fixed texts (statuses), never from what the request sent.
+        response = Response(error_png(_generic(status)), mimetype="image/png")
+    elif kind == "js":
+        response = Response(f"/* {message.replace('*/', '')} */\n", mimetype="text/javascript")
+    else:
+        page = render_template(f"errors/{status if status in PAGES else 500}.html", message=message, status=status)
+        response = Response(page, mimetype="text/html")
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response, status
+
+
+#: Statuses with a page of their own in templates/errors/.
+PAGES = frozenset({400, 403, 404, 405, 409, 413, 422, 429, 500, 503})
+
+
+def _generic(status: int) -> str:
+    texts = {404: gettext("Not found"), 429: gettext("Too many requests: try again in a minute"),
+             503: gettext("Temporarily unavailable: try again in a moment")}
+    return texts.get(status, gettext("This image cannot be shown"))
+
+
+
+
+def database_unavailable(exc: Exception) -> bool:
+    """True when `exc` means the database is not answering (as opposed to refusing a statement)."""
+    if isinstance(exc, PoolTimeout):
+        return True
+    return isinstance(exc, DBAPIError) and (exc.connection_invalidated or type(exc.orig).__name__ in (
+        "OperationalError", "InterfaceError")) and getattr(exc.orig, "sqlstate", None) not in RETRY_STATES
 
 
 def refuse_nul_characters() -> None:
@@ -59,13 +145,28 @@ def register_error_handlers(app: Flask) -> None:
         if exc.code is None or exc.code < 400:
             return exc
         rollback()
-        if wants_json():
-            # JSON names the real status (oEmbed's 501 for an unoffered format), not the page shown for it.
-            return error_response(exc.code, exc.description or exc.name)
-        code = exc.code if exc.code in (400, 403, 404, 405, 409, 413, 422, 429) else 400
-        if exc.code >= 500:
-            code = 500
-        return error_response(code, exc.description or exc.name)[0], exc.code
+        # The exception's own headers (Allow on a 405, Retry-After on a 429) go with the answer.
+        headers = {name: value for name, value in exc.get_headers() if name.lower() != "content-type"}
+        response, _status = error_response(exc.code, exc.description or exc.name, headers=headers)
+        return response, exc.code
+
+    @app.errorhandler(DBAPIError)
+    @app.errorhandler(PoolTimeout)
+    def database_error(exc: Exception) -> Any:
+        rollback()
+        if isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in RETRY_STATES:
+            return error_response(409, "Another change to the same data happened at the same moment: "
+                                       "nothing was saved; try again.")
+        if not database_unavailable(exc):
+            return server_error(exc)
+        # Parameters are never in the message (the engines hide them): no donor name reaches the log.
+        reason = (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0]
+        outage_note(f"database:{type(exc).__name__}", f"the database is not answering: {reason}")
+        stale = last_good_answer()  # readers of the widget get its last good figure
+        if stale is not None:
+            return stale
+        return error_response(503, "The database is not answering: nothing was saved. Try again in a moment.",
+                              headers={"Retry-After": str(RETRY_AFTER)})
 
     @app.errorhandler(Exception)
     def server_error(exc: Exception) -> tuple[Any, int]:

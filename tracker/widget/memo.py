@@ -56,6 +56,10 @@ class ResponseMemo:
             return None
         return entry
 
+    def stale(self, key: Hashable) -> Memoised | None:
+        """The entry kept for `key` however old: the last good answer, while the database is away."""
+        return self._items.get(key)
+
     def put(self, key: Hashable, entry: Memoised) -> None:
         """Remember `entry` (replacing any older one), evicting the oldest beyond `size`."""
         with self._lock:

@@ -42,6 +42,18 @@ class WidgetOptions:
         return WidgetOptions(DEFAULT_VARIANT, theme, self.accent, self.locale)
 
 
+def quantised(colour: str) -> str:
+    """A #rrggbb colour from the query rounded to the 4,096 colours of #rgb (each channel x 0x11).
+
+    Each distinct accent is a fresh rendering: 16.7 million of them let anyone keep the
+    server drawing. The 4,096 left are indistinguishable on a bar, `#ff8800` stays itself,
+    and the per-address render budget (web/caching.py) covers what remains. The campaign's
+    own accent, chosen by an admin, is used as set.
+    """
+    channels = (int(colour[index:index + 2], 16) for index in (1, 3, 5))
+    return "#" + "".join(f"{round(value / 17) * 17:02x}" for value in channels)
+
+
 def widget_options(query: Mapping[str, str], display: Mapping[str, Any] | None, locale: str) -> WidgetOptions:
     """Options from the query, else the campaign's display settings, else the defaults."""
     defaults = {**DISPLAY_DEFAULTS, **(display or {})}
@@ -52,7 +64,9 @@ def widget_options(query: Mapping[str, str], display: Mapping[str, Any] | None, 
         accent = "#" + accent  # "accent=ff8800" saves site owners from URL-encoding the "#"
     if theme not in THEMES:
         theme = defaults["theme"] if defaults.get("theme") in THEMES else "light"
-    if not HEX_COLOUR.fullmatch(accent):
+    if HEX_COLOUR.fullmatch(accent):
+        accent = quantised(accent)
+    else:
         fallback = str(defaults.get("accent") or "")
         accent = fallback if HEX_COLOUR.fullmatch(fallback) else DISPLAY_DEFAULTS["accent"]
     return WidgetOptions(variant=variant if variant in VARIANTS else DEFAULT_VARIANT, theme=theme,
