@@ -193,3 +193,59 @@ def test_nul_characters_are_refused_in_one_line(cli, session):
     result = cli("record-donation", "demo", "5", "USD", "--donor", "a\x00b")
     assert result.exit_code == 1 and "contains a NUL character" in result.output
     assert session.scalar(select(func.count()).select_from(Donation)) == 40
+
+
+@pytest.mark.parametrize("content, expected", [
+    ('{"format": "reader-support-tracker", "version": 1, "donations": {"a": 1}}', "donations must be a list"),
+    ('{"format": "reader-support-tracker", "version": 1, "campaigns": [1, 2]}', "campaigns must be a list of objects"),
+    ("[1, 2, 3]", "not a reader-support-tracker export"),
+    ('{"format": "reader-support-tracker", "version": 1, "donations": [{"campaign": "demo", "amount": 10.5,'
+     ' "currency": "USD", "received_at": "2026-11-01T10:00:00+00:00"}]}', "not as the number 10.5"),
+    ('{"format": "reader-support-tracker", "version": 1, "donations": [{"campaign": "demo", "amount": "1",'
+     ' "currency": "USD", "received_at": "9999-12-31T23:00:00+00:00"}]}', "between the years"),
+    ('{"format": "reader-support-tracker", "version": 1, "donations": [{"campaign": "demo", "amount": "1",'
+     ' "currency": "USD", "received_at": "2026-11-01T10:00:00+00:00", "donor_name": "' + "x" * 201 + '"}]}',
+     "donor_name is too long"),
+    ('{"format": "reader-support-tracker", "version": 1, "exchange_rates": [{"base": "BTC"}]}', "as_of is missing"),
+])
+def test_bad_backups_are_one_line_and_save_nothing(cli, session, tmp_path, content, expected):
+    cli("demo")
+    path = tmp_path / "bad.json"
+    path.write_text(content, encoding="utf-8")
+    result = cli("import", str(path))
+    assert result.exit_code == 1
+    assert expected in result.output and "Traceback" not in result.output
+    assert session.scalar(select(func.count()).select_from(Donation)) == 40
+
+
+def test_csv_in_windows_1252_is_named_and_can_be_read_when_said(cli, session, tmp_path):
+    cli("demo")
+    path = tmp_path / "bank.csv"
+    path.write_bytes("campaign,amount,currency,received_at,external_id,donor_name\r\n"
+                     "demo,5,USD,2026-11-01T10:00:00+00:00,bank-1,Zoë Müller\r\n".encode("cp1252"))
+    refused = cli("import", str(path))
+    assert refused.exit_code == 1 and "--encoding cp1252" in refused.output and "Traceback" not in refused.output
+    done = cli("import", str(path), "--encoding", "cp1252")
+    assert done.exit_code == 0, done.output
+    assert session.scalar(select(Donation.donor_name).where(Donation.external_id == "bank-1")) == "Zoë Müller"
+
+
+def test_crlf_inside_a_quoted_cell_survives_the_import(cli, session, tmp_path):
+    cli("demo")
+    path = tmp_path / "messages.csv"
+    path.write_bytes(b'campaign,amount,currency,received_at,external_id,message\r\n'
+                     b'demo,5,USD,2026-11-01T10:00:00+00:00,m-1,"line one\r\nline two"\r\n')
+    assert cli("import", str(path)).exit_code == 0
+    assert session.scalar(select(Donation.message).where(Donation.external_id == "m-1")) == "line one\r\nline two"
+
+
+@pytest.mark.parametrize("args, expected", [
+    (("db", "upgrade", "nonsense"), "migrations:"),
+    (("record-donation", "demo", "5", "USD", "--received-at", "9999-12-31T23:59"), "between the years"),
+    (("record-donation", "demo", "5", "USD", "--received-at", "２０２６-01-01"), "digits 0-9"),
+    (("rate", "BTC", "USD", "٥٠٠٠٠"), "is not a rate"),
+])
+def test_bad_arguments_are_one_line(cli, args, expected):
+    cli("demo")
+    result = cli(*args)
+    assert result.exit_code != 0 and expected in result.output and "Traceback" not in result.output

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import os
 import secrets
 import sys
 from datetime import datetime, timezone
@@ -83,7 +86,31 @@ def domain_errors(func: F) -> F:
 pass_context = click.make_pass_decorator(Context)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class OneLineErrors(click.Group):
+    """Every failure of every command is one line on stderr and exit status 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from alembic.util import CommandError
+
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
+            raise
+        except DomainError as exc:
+            fail(exc.message)
+        except CommandError as exc:  # an unknown migration revision, say
+            fail(f"migrations: {exc}")
+        except DBAPIError as exc:
+            fail(f"the database refused or did not answer: {str(exc.orig).splitlines()[0] if exc.orig else exc}")
+        except OSError as exc:
+            fail(f"{exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}")
+        except Exception as exc:
+            if os.environ.get("TRACKER_DEBUG"):
+                raise
+            fail(f"unexpected {type(exc).__name__}: {exc} (set TRACKER_DEBUG=1 to see where)")
+
+
+@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), envvar="TRACKER_CONFIG",
               help="Config file (default: ./config.toml, else instance/config.toml).")
 @click.version_option(package_name="reader-support-tracker")
@@ -224,14 +251,18 @@ def demo(ctx: Context, if_empty: bool) -> None:
 def _parse_when(value: str | None) -> datetime | None:
     if not value:
         return None
+    if not value.isascii():
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 time (digits 0-9 only)")
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not an ISO 8601 time such as 2026-11-25T10:00+01:00") from None
+    if not 1900 <= moment.year <= 9998:
+        raise click.BadParameter(f"{value!r} is not between the years 1900 and 9998")
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-@main.command("record-donation")
+@main.command("record-donation", context_settings={"ignore_unknown_options": True})
 @click.argument("campaign")
 @click.argument("amount")
 @click.argument("currency")
@@ -304,12 +335,26 @@ def export_command(ctx: Context, fmt: str, output: Any) -> None:
     click.echo(f"exported {count} donation(s)", err=True)
 
 
+def read_text_file(path: str, encoding: str) -> str:
+    """A file's text: UTF-8 (with or without BOM) by default; a file in another encoding is named, not guessed."""
+    data = Path(path).read_bytes() if path != "-" else sys.stdin.buffer.read()
+    try:
+        return data.decode("utf-8-sig" if encoding == "utf-8" else encoding)
+    except UnicodeDecodeError as exc:
+        hint = (" It looks like a Windows (Excel) file: run again with --encoding cp1252."
+                if encoding == "utf-8" else "")
+        fail(f"{path} is not {encoding} text (byte 0x{data[exc.start]:02x} at position {exc.start}).{hint}")
+        raise  # not reached: fail() exits
+
+
 @main.command("import")
-@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @click.option("--format", "fmt", type=click.Choice(["auto", "json", "csv"]), default="auto", show_default=True)
+@click.option("--encoding", type=click.Choice(["utf-8", "cp1252", "latin-1"]), default="utf-8", show_default=True,
+              help="The file's encoding (UTF-8 with or without BOM by default; cp1252 for Excel on Windows).")
 @pass_context
 @domain_errors
-def import_command(ctx: Context, file: Any, fmt: str) -> None:
+def import_command(ctx: Context, file: str, fmt: str, encoding: str) -> None:
     """Import a JSON backup or a donations CSV. Rows already present are skipped.
 
     All or nothing: if any row is refused, every problem is listed with its line and
@@ -318,18 +363,23 @@ def import_command(ctx: Context, file: Any, fmt: str) -> None:
     from .donations.imports import import_json, import_rows, read_csv_rows
 
     if fmt == "auto":
-        fmt = "json" if str(getattr(file, "name", "")).endswith(".json") else "csv"
+        fmt = "json" if file.endswith(".json") else "csv"
+    text = read_text_file(file, encoding)
     with ctx.session() as session:
         if fmt == "json":
             try:
-                data = json.load(file)
+                data = json.loads(text)
             except json.JSONDecodeError as exc:
                 fail(f"not valid JSON: {exc}")
             total = len(data.get("donations", [])) if isinstance(data, dict) else 0
             with click.progressbar(length=total, label="importing", file=sys.stderr) as bar:
                 report = import_json(session, data, actor=CLI_ACTOR, progress=bar.update)
         else:
-            rows = list(read_csv_rows(file))
+            try:
+                # newline="": line ends inside quoted cells (CRLF in a message) stay as they were.
+                rows = list(read_csv_rows(io.StringIO(text, newline="")))
+            except csv.Error as exc:
+                fail(f"the CSV cannot be read: {exc}")
             with click.progressbar(length=len(rows), label="importing", file=sys.stderr) as bar:
                 report = import_rows(session, rows, actor=CLI_ACTOR, progress=bar.update)
         if not report.ok:

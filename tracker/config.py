@@ -154,10 +154,8 @@ def load_settings(
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(source, "-", f"not valid TOML ({exc})") from None
     else:
-        # No file at all is a newcomer's first run: develop against instance/ defaults, over
-        # plain http on 127.0.0.1 (so cookies cannot be HTTPS-only).
+        # No file at all is a newcomer's first run: develop against instance/ defaults.
         data["environment"] = "development"
-        data["security"] = {"secure_cookies": False}
 
     for var, (section, key) in ENV_OVERRIDES.items():
         if env.get(var):
@@ -174,6 +172,9 @@ def load_settings(
 
     settings = _build(Settings, data, source, prefix="")
     settings = dataclasses.replace(settings, source=source)
+    if settings.environment == "development" and "secure_cookies" not in (data.get("security") or {}):
+        # Development is plain http on 127.0.0.1: HTTPS-only cookies would never come back.
+        settings = dataclasses.replace(settings, security=dataclasses.replace(settings.security, secure_cookies=False))
     return _validate(settings)
 
 

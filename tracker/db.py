@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, TypeVar
@@ -51,6 +52,10 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
     database = parsed.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).parent.mkdir(parents=True, exist_ok=True)
+        if not Path(database).exists():
+            # Readable by its owner only (donors' names and messages live there); SQLite gives
+            # its -wal and -shm files the same permissions.
+            os.close(os.open(database, os.O_WRONLY | os.O_CREAT, 0o600))
     engine = create_engine(url, echo=echo, hide_parameters=True, connect_args={"timeout": STATEMENT_TIMEOUT})
 
     @event.listens_for(engine, "connect")

@@ -28,7 +28,10 @@ CRYPTO_EXPONENTS: dict[str, int] = {"BTC": 8, "BCH": 8, "LTC": 8, "DOGE": 8, "XM
 #: 10,000 XMR. A ledger would need 900+ such amounts to reach 2**63, the column's limit.
 MAX_MINOR = 10**16
 
-_FIAT = frozenset(list_currencies())
+#: ISO 4217 codes that are no one's money: "no currency", testing, precious metals, SDRs and
+#: bond units. A goal in them would be meaningless, so they are refused like unknown codes.
+NOT_MONEY = frozenset({"XXX", "XTS", "XAU", "XAG", "XPT", "XPD", "XDR", "XBA", "XBB", "XBC", "XBD", "XSU", "XUA"})
+_FIAT = frozenset(list_currencies()) - NOT_MONEY
 # re.ASCII: \d would otherwise take Arabic-Indic and other digits, which Decimal reads too;
 # amounts are typed with 0-9 here, and anything else deserves a question, not a guess.
 _PLAIN_AMOUNT = re.compile(r"[+-]?(\d+)(?:\.(\d+))?", re.ASCII)

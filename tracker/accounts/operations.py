@@ -21,7 +21,11 @@ from ..db import lock
 from ..errors import Conflict, InvalidInput, NotFound
 from ..models import ROLES, User, UserSession, utcnow
 
-EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+#: An ordinary mailbox: letters, digits and ._%+- before the @, a dotted host name after it.
+#: Quotes, angle brackets, "?" and "&" are refused: the contact address becomes a mailto:
+#: link, where `"><svg…>@x` or `a@b.c?subject=…` would be markup or a forged message.
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                   r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+", re.ASCII)
 
 
 MIN_PASSWORD = 12

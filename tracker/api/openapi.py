@@ -97,6 +97,18 @@ def _json_response(description: str, schema: dict[str, Any]) -> dict[str, Any]:
             "content": {"application/json": {"schema": schema}}}
 
 
+def _error(description: str) -> dict[str, Any]:
+    schema = {"$ref": "#/components/schemas/Error"}
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+#: Answers every route may give besides its own: a malformed request, and a database away.
+_COMMON_ERRORS = {
+    "400": _error("The request cannot be read (a NUL character, a malformed value)"),
+    "503": _error("The database is not answering; try again after Retry-After seconds"),
+}
+
+
 def openapi_document(server_url: str) -> dict[str, Any]:
     """The OpenAPI 3.1 description of /api/v1, with `server_url` as its server."""
     return {
@@ -114,7 +126,7 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                         "type": "object", "required": ["campaigns"],
                         "properties": {"campaigns": {"type": "array",
                                                      "items": {"$ref": "#/components/schemas/Campaign"}}}}),
-                    "304": _NOT_MODIFIED,
+                    "304": _NOT_MODIFIED, **_COMMON_ERRORS,
                 }}},
             "/campaigns/{slug}": {"get": {
                 "operationId": "getCampaign", "summary": "One campaign with its progress",
@@ -124,11 +136,12 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                     "200": _json_response("The campaign", {"$ref": "#/components/schemas/Campaign"}),
                     "304": _NOT_MODIFIED,
                     "404": _json_response("No public campaign has this slug", {"$ref": "#/components/schemas/Error"}),
+                    **_COMMON_ERRORS,
                 }}},
             "/openapi.json": {"get": {
                 "operationId": "getOpenApi", "summary": "This document",
                 "responses": {"200": _json_response("OpenAPI 3.1 document", {"type": "object"}),
-                              "304": _NOT_MODIFIED}}},
+                              "304": _NOT_MODIFIED, "400": _COMMON_ERRORS["400"]}}},
         },
         "components": {"schemas": {"Money": _MONEY, "Tick": _TICK, "Formatted": _FORMATTED,
                                    "Campaign": _CAMPAIGN, "Error": _ERROR}},

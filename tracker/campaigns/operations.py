@@ -19,6 +19,8 @@ from ..money import Money, MoneyError, normalize_currency
 from ..widget.options import validate_display
 
 SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
+#: Slugs that name admin pages (/admin/campaigns/new): a campaign there could never be opened.
+RESERVED_SLUGS = frozenset({"new"})
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,9 @@ def list_campaigns(session: Session, *, statuses: Sequence[str] = CAMPAIGN_STATU
 
 
 def _check(session: Session, data: CampaignInput, existing: Campaign | None) -> None:
+    if data.slug in RESERVED_SLUGS:
+        raise InvalidInput(f"the slug {data.slug!r} is taken by a page of the admin: choose another",
+                           field="slug")
     if not SLUG.fullmatch(data.slug):
         raise InvalidInput("the slug uses lower-case letters, digits and hyphens (at most 64)", field="slug")
     clash = session.scalar(select(Campaign.id).where(Campaign.slug == data.slug))

@@ -12,11 +12,13 @@ import hmac
 import io
 import json
 import re
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import IO, Any, Callable, Iterable, Iterator
+from typing import IO, Any, Callable, Iterable, Iterator, cast
 
+from sqlalchemy import insert as sa_insert
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -27,17 +29,18 @@ from ..errors import DomainError, InvalidInput
 from ..models import (
     DONATION_SOURCES,
     DONATION_STATUSES,
+    AuditEvent,
     Campaign,
     Donation,
     ExchangeRate,
     PaymentMethod,
     utcnow,
 )
-from ..money import Money, MoneyError, normalize_currency
+from ..money import MAX_MINOR, Money, normalize_currency
 from ..payments.operations import PaymentMethodInput, save_payment_method
 from .export import DONATION_COLUMNS, FORMAT, VERSION, restore_cell
-from .ledger import count_in_totals, upsert_for
-from .rates import convert, parse_rate
+from .ledger import count_many_in_totals, upsert_for
+from .rates import RateBook, parse_rate
 
 
 @dataclass
@@ -55,17 +58,33 @@ class ImportReport:
         return not self.errors
 
 
+#: Dates in a file must fall in these years: near year 1 or 9999, moving a date into a
+#: campaign's time zone leaves Python's range (an OverflowError, not a message).
+FIRST_YEAR, LAST_YEAR = 1900, 9998
+#: Rows inserted per statement, and keys looked up per query.
+BATCH = 1000
+#: The longest text each column holds (PostgreSQL refuses longer text; SQLite would keep it,
+#: so a SQLite backup could not be restored on PostgreSQL).
+_LIMITS: dict[str, int] = {column.name: cast(Any, column.type).length for column in Donation.__table__.columns
+                           if getattr(column.type, "length", None)}
+
+
 def _parse_time(value: Any, name: str, required: bool = True) -> datetime | None:
     if value in (None, ""):
         if required:
             raise DomainError(f"{name} is missing")
         return None
+    text = str(value)
+    if not text.isascii():
+        raise DomainError(f"{name} {value!r} is not an ISO 8601 time (digits 0-9 only)")
     try:
-        moment = datetime.fromisoformat(str(value))
+        moment = datetime.fromisoformat(text)
     except ValueError:
         raise DomainError(f"{name} {value!r} is not an ISO 8601 time") from None
     if moment.tzinfo is None:
         raise DomainError(f"{name} {value!r} has no time zone (add +00:00)")
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise DomainError(f"{name} {value!r} is not between the years {FIRST_YEAR} and {LAST_YEAR}")
     return moment
 
 
@@ -80,105 +99,193 @@ def _flag(value: Any) -> bool:
     raise DomainError(f"is_public {value!r} is not true or false")
 
 
-def import_donation(session: Session, campaigns: dict[str, Campaign], row: dict[str, Any]) -> bool:
-    """Insert one exported donation unless its uid or (source, external id) is known.
+def _text(row: dict[str, Any], name: str) -> str:
+    """A cell as text; numbers are refused where money is meant (a float is never exact)."""
+    value = row.get(name)
+    if value is None:
+        return ""
+    if isinstance(value, (bool, float)) or (isinstance(value, int) and name in ("amount", "goal_amount", "rate")):
+        raise DomainError(f"{name} must be written as text such as \"12.50\", not as the number {value!r}")
+    if not isinstance(value, (str, int)):
+        raise DomainError(f"{name} must be text, not {type(value).__name__}")
+    return str(value)
+
+
+def _checked_lengths(values: dict[str, Any]) -> dict[str, Any]:
+    for name, value in values.items():
+        limit = _LIMITS.get(name)
+        if limit and isinstance(value, str) and len(value) > limit:
+            raise DomainError(f"{name} is too long (at most {limit} characters)")
+        if isinstance(value, str) and "\x00" in value:
+            raise DomainError(f"{name} contains a NUL character")
+    return values
+
+
+def parse_donation(campaigns: dict[str, Campaign], row: dict[str, Any], book: RateBook,
+                   actor: Actor) -> dict[str, Any]:
+    """One exported donation as the values of a new ledger row; DomainError with the reason.
 
     The stored amounts and rate are kept as exported, so a restore reproduces the ledger
     exactly; a row without goal_amount is converted at the stored rate of its time instead.
-    Returns True when a row was added.
+    Reads rates (through `book`) and writes nothing.
     """
-    slug = str(row.get("campaign") or "")
+    slug = _text(row, "campaign")
     campaign = campaigns.get(slug)
     if campaign is None:
         raise DomainError(f"no campaign {slug!r}: create it first")
-    source = str(row.get("source") or "import")
+    source = _text(row, "source") or "import"
     if source not in DONATION_SOURCES:
         raise DomainError(f"unknown source {source!r}")
-    status = str(row.get("status") or "confirmed")
+    status = _text(row, "status") or "confirmed"
     if status not in DONATION_STATUSES:
         raise DomainError(f"unknown status {status!r}")
     negative = source == "adjustment"
-    amount = Money.parse(str(row.get("amount") or ""), str(row.get("currency") or ""),
-                         allow_negative=negative)
+    amount = Money.parse(_text(row, "amount"), _text(row, "currency"), allow_negative=negative)
     received_at = _parse_time(row.get("received_at"), "received_at")
     assert received_at is not None
-    goal_currency = normalize_currency(str(row.get("goal_currency") or campaign.currency))
+    goal_currency = normalize_currency(_text(row, "goal_currency") or campaign.currency)
     if goal_currency != campaign.currency:
         raise DomainError(f"goal_currency {goal_currency} differs from the campaign's {campaign.currency}")
     rate: Decimal | None = None
-    rate_source, rate_as_of = row.get("rate_source") or None, _parse_time(row.get("rate_as_of"), "rate_as_of", False)
-    if row.get("goal_amount") not in (None, ""):
-        goal = Money.parse(str(row["goal_amount"]), goal_currency, allow_negative=negative)
+    rate_source, rate_as_of = _text(row, "rate_source") or None, _parse_time(row.get("rate_as_of"), "rate_as_of", False)
+    if _text(row, "goal_amount"):
+        goal = Money.parse(_text(row, "goal_amount"), goal_currency, allow_negative=negative)
         if amount.currency != goal_currency:
-            if not row.get("rate") or not rate_source:
+            if not _text(row, "rate") or not rate_source:
                 raise DomainError("a converted amount needs its rate and rate_source")
-            rate = parse_rate(str(row["rate"]))
+            rate = parse_rate(_text(row, "rate"))
         elif goal != amount:
             raise DomainError("amount and goal_amount differ in the same currency")
     else:
-        conversion = convert(session, amount, goal_currency, received_at)
+        conversion = book.convert(amount, goal_currency, received_at)
         goal = conversion.converted
         if conversion.rate is not None:
             rate, rate_source, rate_as_of = conversion.rate.rate, conversion.rate.source, conversion.rate.as_of
     if (goal.minor > 0) != (amount.minor > 0):
         raise DomainError("amount and goal_amount have different signs")
-    if negative and not str(row.get("reason") or "").strip():
+    if max(abs(amount.minor), abs(goal.minor)) > MAX_MINOR:
+        raise DomainError("the amount is more than the largest amount allowed in one entry")
+    reason = _text(row, "reason")
+    if negative and not reason.strip():
         raise DomainError("an adjustment needs a reason")
-    values = dict(
-        uid=str(row.get("uid") or "") or None, campaign_id=campaign.id, amount_minor=amount.minor,
+    uid = _text(row, "uid") or uuid.uuid4().hex
+    if not re.fullmatch(r"[0-9a-f]{32}", uid):
+        raise DomainError(f"uid {uid!r} is not 32 hex digits")
+    now = utcnow()
+    return _checked_lengths(dict(
+        uid=uid, campaign_id=campaign.id, amount_minor=amount.minor,
         currency=amount.currency, goal_amount_minor=goal.minor, goal_currency=goal_currency, rate=rate,
         rate_source=rate_source, rate_as_of=rate_as_of, source=source,
-        external_id=(str(row.get("external_id")).strip() or None) if row.get("external_id") else None,
-        status=status, donor_name=row.get("donor_name") or None, message=row.get("message") or None,
-        is_public=_flag(row.get("is_public")), reason=str(row.get("reason") or ""),
+        external_id=_text(row, "external_id").strip() or None,
+        status=status, donor_name=_text(row, "donor_name").strip() or None,
+        message=_text(row, "message").strip() or None, is_public=_flag(row.get("is_public")), reason=reason,
         received_at=received_at, period_start=period_key(campaign, received_at),
-        recorded_at=_parse_time(row.get("recorded_at"), "recorded_at", False) or utcnow(),
-        updated_at=utcnow(),
-    )
-    if values["uid"] is None:
-        del values["uid"]
-    elif not re.fullmatch(r"[0-9a-f]{32}", str(values["uid"])):
-        raise DomainError(f"uid {values['uid']!r} is not 32 hex digits")
-    # ON CONFLICT DO NOTHING without a target covers both unique keys (uid and source +
-    # external id), so a concurrent import of the same file cannot add a row twice.
-    new_id = session.execute(
-        upsert_for(session)(Donation).values(**values).on_conflict_do_nothing().returning(Donation.id)).scalar()
-    if new_id is None:
-        return False
-    count_in_totals(session, session.get_one(Donation, new_id), +1)
-    return True
+        recorded_at=_parse_time(row.get("recorded_at"), "recorded_at", False) or now,
+        recorded_by_id=actor.user_id, updated_at=now,
+    ))
 
 
 def import_rows(session: Session, rows: Iterable[tuple[int, dict[str, Any]]], *, actor: Actor,
-                campaigns: dict[str, Campaign] | None = None,
+                campaigns: dict[str, Campaign] | None = None, write: bool = True,
                 progress: Callable[[int], None] | None = None) -> ImportReport:
-    """Import donation rows (line number, record); each bad row is reported, none half-saved.
+    """Import donation rows (line number, record): all of them, or none when any is refused.
 
-    Each row runs in a savepoint, so a refused row leaves nothing behind; the caller decides
-    whether to commit the rest (the CLI commits only a report without errors).
+    Set-based, so 100,000 rows take seconds: every row is checked in Python first (rates read
+    once per pair), the keys already in the ledger are looked up in batches, then the new rows
+    are inserted a thousand per statement, each audited, and the totals updated once per
+    period. With `write=False` (the admin's preview) nothing is written at all, so no write
+    lock is held while the admin reads the result.
     """
     report = ImportReport()
     if campaigns is None:
         campaigns = {c.slug: c for c in session.scalars(select(Campaign))}
+    book = RateBook(session)
     seen: dict[str, int] = {}
+    parsed: list[dict[str, Any]] = []
     for line, row in rows:
+        if not isinstance(row, dict):
+            report.errors.append((line, "a donation must be an object of named values"))
+            continue
         if not row.get("uid") and not row.get("external_id"):
             row = dict(row, uid=content_uid(row, seen))
         try:
-            with session.begin_nested():
-                added = import_donation(session, campaigns, row)
-        except (DomainError, MoneyError) as exc:
-            report.errors.append((line, getattr(exc, "message", str(exc))))
-            added = None
-        if added:
-            report.created += 1
-        elif added is False:
-            report.skipped += 1
+            parsed.append(parse_donation(campaigns, row, book, actor))
+        except DomainError as exc:
+            report.errors.append((line, exc.message))
         if progress:
             progress(1)
-    record_event(session, actor, "donation.import", entity="donation",
-                 after={"created": report.created, "skipped": report.skipped, "errors": len(report.errors)})
+    new = _not_yet_in_ledger(session, parsed)
+    report.skipped = len(parsed) - len(new)
+    report.created = len(new)
+    if write and report.ok and new:
+        inserted = _insert_all(session, new, actor)
+        report.skipped += report.created - inserted
+        report.created = inserted
+    if write:
+        record_event(session, actor, "donation.import", entity="donation",
+                     after={"created": report.created, "skipped": report.skipped, "errors": len(report.errors)})
     return report
+
+
+def _not_yet_in_ledger(session: Session, parsed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The parsed rows whose uid and (source, external id) are in neither the ledger nor earlier rows."""
+    uids = [values["uid"] for values in parsed]
+    known_uids: set[str] = set()
+    for first in range(0, len(uids), BATCH):
+        known_uids.update(session.scalars(select(Donation.uid).where(Donation.uid.in_(uids[first:first + BATCH]))))
+    externals = sorted({values["external_id"] for values in parsed if values["external_id"]})
+    known_keys: set[tuple[str, str | None]] = set()
+    for first in range(0, len(externals), BATCH):
+        rows = session.execute(select(Donation.source, Donation.external_id).where(
+            Donation.external_id.in_(externals[first:first + BATCH])))
+        known_keys.update((source, external) for source, external in rows)
+    new = []
+    for values in parsed:
+        key = (values["source"], values["external_id"]) if values["external_id"] else None
+        if values["uid"] in known_uids or (key and key in known_keys):
+            continue
+        known_uids.add(values["uid"])
+        if key:
+            known_keys.add(key)
+        new.append(values)
+    return new
+
+
+def _insert_all(session: Session, new: list[dict[str, Any]], actor: Actor) -> int:
+    """Insert `new` in batches, audit each row, update the totals once; returns how many went in."""
+    insert = upsert_for(session)
+    inserted: list[dict[str, Any]] = []
+    for first in range(0, len(new), BATCH):
+        batch = new[first:first + BATCH]
+        # ON CONFLICT DO NOTHING: a concurrent import of the same file cannot add a row twice;
+        # RETURNING names the rows this one added, and only those count.
+        rows = session.execute(insert(Donation).on_conflict_do_nothing().returning(Donation.id, Donation.uid),
+                               batch).all()
+        added = {uid: row_id for row_id, uid in rows}
+        for values in batch:
+            if values["uid"] in added:
+                inserted.append({**values, "id": added[values["uid"]]})
+    count_many_in_totals(session, inserted)
+    now = utcnow()
+    events = [{"at": now, "user_id": actor.user_id, "actor": actor.name, "ip_address": actor.ip_address,
+               "action": "donation.import", "entity": "donation", "entity_id": str(values["id"]), "before": None,
+               "after": {"uid": values["uid"], "campaign_id": values["campaign_id"],
+                         "amount_minor": values["amount_minor"], "currency": values["currency"],
+                         "source": values["source"], "external_id": values["external_id"],
+                         "status": values["status"]}} for values in inserted]
+    for first in range(0, len(events), BATCH):
+        session.execute(sa_insert(AuditEvent), events[first:first + BATCH])
+    session.flush()
+    return len(inserted)
+
+
+def _reason(exc: Exception) -> str:
+    """What is wrong with an item of a backup, for a person."""
+    if isinstance(exc, DomainError):
+        return exc.message
+    if isinstance(exc, KeyError):
+        return f"{exc.args[0]} is missing"
+    return "a value has the wrong type (text, a number, a list…)"
 
 
 def content_uid(row: dict[str, Any], seen: dict[str, int]) -> str:
@@ -206,8 +313,12 @@ def read_csv_rows(text: IO[str]) -> Iterator[tuple[int, dict[str, Any]]]:
 def import_json(session: Session, data: dict[str, Any], *, actor: Actor,
                 progress: Callable[[int], None] | None = None) -> ImportReport:
     """Import a backup made by `export_json`: campaigns, rates and methods that are new, then donations."""
-    if data.get("format") != FORMAT or data.get("version") != VERSION:
+    if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("version") != VERSION:
         raise DomainError(f"not a {FORMAT} export (version {VERSION})")
+    for part in ("campaigns", "exchange_rates", "payment_methods", "donations"):
+        items = data.get(part, [])
+        if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+            raise DomainError(f"{part} must be a list of objects")
     report = ImportReport()
     campaigns = {c.slug: c for c in session.scalars(select(Campaign))}
     for number, item in enumerate(data.get("campaigns", []), start=1):
@@ -224,8 +335,8 @@ def import_json(session: Session, data: dict[str, Any], *, actor: Actor,
                     display=item.get("display") or {},
                     milestones=[MilestoneInput(Money.parse(m["amount"], currency), m.get("label", ""))
                                 for m in item.get("milestones", [])]), actor=actor)
-        except (DomainError, MoneyError, KeyError, TypeError) as exc:
-            report.errors.append((number, f"campaign: {getattr(exc, 'message', exc)}"))
+        except (DomainError, KeyError, TypeError, AttributeError) as exc:
+            report.errors.append((number, f"campaign: {_reason(exc)}"))
             continue
         campaigns[campaign.slug] = campaign
         report.created_campaigns.append(campaign.slug)
@@ -240,8 +351,8 @@ def import_json(session: Session, data: dict[str, Any], *, actor: Actor,
                     session.add(ExchangeRate(base=normalize_currency(item["base"]),
                                              quote=normalize_currency(item["quote"]),
                                              rate=parse_rate(item["rate"]), as_of=as_of, source=item["source"]))
-        except (DomainError, MoneyError, KeyError, TypeError) as exc:
-            report.errors.append((number, f"exchange rate: {getattr(exc, 'message', exc)}"))
+        except (DomainError, KeyError, TypeError, AttributeError) as exc:
+            report.errors.append((number, f"exchange rate: {_reason(exc)}"))
     for number, item in enumerate(data.get("payment_methods", []), start=1):
         exists = session.scalar(select(PaymentMethod.id).where(
             PaymentMethod.target == item.get("target"), PaymentMethod.network == item.get("network")))
@@ -255,8 +366,8 @@ def import_json(session: Session, data: dict[str, Any], *, actor: Actor,
                     kind=item["kind"], coin=item["coin"], target=item["target"], label=item.get("label", ""),
                     network=item.get("network", "mainnet"), active=False), actor=actor)
             report.hidden_methods.append(restored.target)
-        except (DomainError, KeyError, TypeError) as exc:
-            report.errors.append((number, f"payment method: {getattr(exc, 'message', exc)}"))
+        except (DomainError, KeyError, TypeError, AttributeError) as exc:
+            report.errors.append((number, f"payment method: {_reason(exc)}"))
     donations = import_rows(session, enumerate(data.get("donations", []), start=1), actor=actor,
                             campaigns=campaigns, progress=progress)
     report.created, report.skipped = donations.created, donations.skipped
@@ -284,9 +395,9 @@ def decode_upload(data: bytes) -> str:
     return text
 
 
-def _run(session: Session, text: str, actor: Actor) -> ImportReport:
+def _run(session: Session, text: str, actor: Actor, *, write: bool) -> ImportReport:
     try:
-        return import_rows(session, read_csv_rows(io.StringIO(text, newline="")), actor=actor)
+        return import_rows(session, read_csv_rows(io.StringIO(text, newline="")), actor=actor, write=write)
     except csv.Error as exc:
         raise InvalidInput(f"the CSV cannot be read: {exc}", field="file") from None
     except DomainError as exc:
@@ -296,17 +407,13 @@ def _run(session: Session, text: str, actor: Actor) -> ImportReport:
 
 
 def preview_import(session: Session, text: str, *, actor: Actor) -> ImportReport:
-    """What importing `text` would do; everything it wrote is rolled back."""
-    savepoint = session.begin_nested()
-    try:
-        return _run(session, text, actor)
-    finally:
-        savepoint.rollback()
+    """What importing `text` would do, found by reading only (no write lock is taken)."""
+    return _run(session, text, actor, write=False)
 
 
 def import_confirmed(session: Session, text: str, *, actor: Actor) -> ImportReport:
     """Import `text` (flushed, not committed); the caller commits only when the report is clean."""
-    return _run(session, text, actor)
+    return _run(session, text, actor, write=True)
 
 
 def sign_upload(key: bytes, user_id: int, text: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
@@ -15,7 +16,8 @@ from ..errors import InvalidInput, NotFound
 from ..models import ExchangeRate
 from ..money import MAX_MINOR, Money, exponent, normalize_currency
 
-_RATE = re.compile(r"\d{1,15}(?:\.\d{1,18})?")
+# re.ASCII: a rate is typed with 0-9; Decimal would also read Arabic-Indic or full-width digits.
+_RATE = re.compile(r"\d{1,15}(?:\.\d{1,18})?", re.ASCII)
 
 
 class NoExchangeRate(NotFound):
@@ -84,7 +86,39 @@ def convert(session: Session, amount: Money, currency: str, at: datetime) -> Con
     currency = normalize_currency(currency)
     if amount.currency == currency:
         return Conversion(amount, amount, None)
-    rate = find_rate(session, amount.currency, currency, at)
+    return convert_at(amount, currency, find_rate(session, amount.currency, currency, at))
+
+
+class RateBook:
+    """Every stored rate of the pairs asked for, read once: conversions of a bulk import cost no query each."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._pairs: dict[tuple[str, str], tuple[list[datetime], list[ExchangeRate]]] = {}
+
+    def find(self, base: str, quote: str, at: datetime) -> ExchangeRate:
+        """As `find_rate`: the latest rate at or before `at` (the newest id wins a tie), or NoExchangeRate."""
+        if (base, quote) not in self._pairs:
+            rates = list(self._session.scalars(
+                select(ExchangeRate).where(ExchangeRate.base == base, ExchangeRate.quote == quote)
+                .order_by(ExchangeRate.as_of, ExchangeRate.id)))
+            self._pairs[(base, quote)] = ([r.as_of for r in rates], rates)
+        times, rates = self._pairs[(base, quote)]
+        index = bisect_right(times, at)
+        if index == 0:
+            return find_rate(self._session, base, quote, at)  # raises the usual NoExchangeRate
+        return rates[index - 1]
+
+    def convert(self, amount: Money, currency: str, at: datetime) -> Conversion:
+        """As `convert`, from the book."""
+        currency = normalize_currency(currency)
+        if amount.currency == currency:
+            return Conversion(amount, amount, None)
+        return convert_at(amount, currency, self.find(amount.currency, currency, at))
+
+
+def convert_at(amount: Money, currency: str, rate: ExchangeRate) -> Conversion:
+    """`amount` in `currency` at `rate`, rounded half-even to `currency`'s minor unit."""
     # The donation keeps its original amount and the rate, so this rounding can always be
     # explained: it is the only one in the ledger, and it happens once, when recorded. The
     # precision is wide enough for the largest amount times the largest rate, so a huge

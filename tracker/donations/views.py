@@ -20,6 +20,7 @@ from ..models import MAX_ROW_ID, Campaign, Donation, ExchangeRate, utcnow
 from ..money import Money
 from ..web import db, request_actor
 from ..web.access import requires
+from ..web.context import reads_only
 from ..web.forms import ActionForm, as_local_input, local_datetime, options
 from ..web.responses import form_errors, render_form
 from .export import csv_text
@@ -186,6 +187,7 @@ def donations_import() -> str:
 
 @bp.post("/donations/import")
 @requires("admin")
+@reads_only  # the preview writes nothing: other writers need not wait for it
 def donations_import_preview() -> tuple[str, int]:
     """Check every row of the uploaded CSV in a transaction that is rolled back; show the result."""
     form = ImportUploadForm()

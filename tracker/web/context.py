@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Callable, TypeVar
+
 from flask import Flask, current_app, g, request
 from flask_login import current_user
 from sqlalchemy.orm import Session
@@ -11,6 +13,9 @@ from ..config import Settings
 from ..db import begin_write, make_engine, make_sessionmaker
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+F = TypeVar("F", bound=Callable[..., Any])
+#: Attribute `reads_only` sets on a view.
+READS_ONLY = "tracker_reads_only"
 
 
 def settings() -> Settings:
@@ -22,10 +27,21 @@ def db() -> Session:
     """This request's session: created on first use, closed (rolled back if uncommitted) after."""
     if "db_session" not in g:
         session = current_app.extensions["tracker_db"]()
-        if request and request.method in WRITE_METHODS:
+        if request and request.method in WRITE_METHODS and not _reads_only():
             begin_write(session)
         g.db_session = session
     return g.db_session
+
+
+def reads_only(view: F) -> F:
+    """Mark a POST view that only reads (the import preview): it takes no write lock on SQLite."""
+    setattr(view, READS_ONLY, True)
+    return view
+
+
+def _reads_only() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, READS_ONLY, False))
 
 
 def rollback() -> None:
