@@ -48,3 +48,31 @@ def test_the_database_refuses_a_donation_that_must_never_be(session, make_campai
             " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"),
             {"c": campaign.id, "amount": amount, "currency": currency, "goal": goal})
     session.rollback()
+
+
+def test_migration_0004_fills_the_day_totals_of_an_existing_ledger(tmp_path):
+    """An upgrade keeps the dashboard right for gifts recorded before day totals existed."""
+    from tracker.db import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    schema.upgrade(engine, "0003")
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO campaign (id, slug, title, description, currency, target_minor, period, timezone, status,"
+            " display, created_at, updated_at) VALUES (1, 'c', 'C', '', 'USD', 500, 'once', 'Europe/Berlin',"
+            " 'active', '{}', '2026-11-01 00:00:00', '2026-11-01 00:00:00')"))
+        for uid, amount, at, source, reason in (("a" * 32, 100, "2026-11-02 22:30:00", "manual", ""),
+                                                ("b" * 32, 50, "2026-11-02 23:30:00", "manual", ""),
+                                                ("c" * 32, -20, "2026-11-02 10:00:00", "adjustment", "fix")):
+            connection.execute(text(
+                "INSERT INTO donation (uid, campaign_id, amount_minor, currency, goal_amount_minor, goal_currency,"
+                " source, status, is_public, reason, received_at, period_start, recorded_at, updated_at)"
+                " VALUES (:uid, 1, :a, 'USD', :a, 'USD', :s, 'confirmed', 0, :r, :at, '1970-01-01 00:00:00',"
+                " :at, :at)"), {"uid": uid, "a": amount, "s": source, "r": reason, "at": at})
+    schema.upgrade(engine)
+    with engine.connect() as connection:
+        rows = connection.execute(text(
+            "SELECT day, gifts_minor, gift_count, adjusted_minor FROM day_total ORDER BY day")).all()
+    engine.dispose()
+    # 22:30 UTC is still 2 November in Berlin (UTC+1); 23:30 UTC is already the 3rd.
+    assert [tuple(r) for r in rows] == [("2026-11-02", 100, 1, -20), ("2026-11-03", 50, 1, 0)]

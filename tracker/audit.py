@@ -11,7 +11,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from .models import AuditEvent, Base
-from .paging import Page, paginate
+from .paging import Cursor, Page, keyset_page
 
 #: Columns never copied into the log.
 _SECRET_COLUMNS = frozenset({"password_hash", "totp_secret"})
@@ -82,10 +82,10 @@ class AuditFilter:
     until: datetime | None = None
 
 
-def find_audit_events(session: Session, filters: AuditFilter, number: int = 1,
-                      per_page: int = 50) -> Page[AuditEvent]:
-    """Audit events matching `filters`, newest first."""
-    query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+def find_audit_events(session: Session, filters: AuditFilter, *, older_than: Cursor | None = None,
+                      newer_than: Cursor | None = None, per_page: int = 50) -> Page[AuditEvent]:
+    """Audit events matching `filters`, newest first, a page at a time."""
+    query = select(AuditEvent)
     if filters.entity:
         query = query.where(AuditEvent.entity == filters.entity)
     if filters.action:
@@ -98,7 +98,9 @@ def find_audit_events(session: Session, filters: AuditFilter, number: int = 1,
         query = query.where(AuditEvent.at >= filters.since)
     if filters.until is not None:
         query = query.where(AuditEvent.at < filters.until)
-    return paginate(session, query, number, per_page)
+    return keyset_page(session, query, at=AuditEvent.at, id_=AuditEvent.id,
+                       key=lambda event: Cursor(event.at, event.id), per_page=per_page,
+                       older_than=older_than, newer_than=newer_than)
 
 
 def audit_entities(session: Session) -> list[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +12,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -55,6 +57,10 @@ def utcnow() -> datetime:
 
 def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+#: The gifts a donor wall may show: public, confirmed, not an adjustment (index predicate and query).
+WALL = "is_public AND status = 'confirmed' AND source <> 'adjustment'"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -229,7 +235,18 @@ class Donation(Base):
         CheckConstraint("source <> 'adjustment' OR length(reason) > 0", name="adjustment_has_reason"),
         # The idempotency key: the same external id from the same source is one donation.
         UniqueConstraint("source", "external_id"),
-        Index("ix_donation_campaign_received", "campaign_id", "received_at"),
+        # Each list of the ledger reads one of these in order and stops (newest first, the id
+        # breaking ties): the admin's filters, the latest gifts, the donor walls.
+        Index("ix_donation_campaign_received", "campaign_id", "received_at", "id"),
+        Index("ix_donation_received", "received_at", "id"),
+        Index("ix_donation_status_received", "status", "received_at", "id"),
+        Index("ix_donation_campaign_status_received", "campaign_id", "status", "received_at", "id"),
+        Index("ix_donation_source_received", "source", "received_at", "id"),
+        Index("ix_donation_external_id", "external_id"),
+        # The donor walls: only the gifts they may show, in order.
+        Index("ix_donation_wall", "campaign_id", "received_at", "id",
+              sqlite_where=text(WALL), postgresql_where=text(WALL)),
+        Index("ix_donation_wall_all", "received_at", "id", sqlite_where=text(WALL), postgresql_where=text(WALL)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -289,6 +306,25 @@ class PeriodTotal(Base):
     #: Confirmed donations, adjustments excluded: the "donors" figure.
     confirmed_count: Mapped[int] = mapped_column(Integer, default=0)
     pending_count: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DayTotal(Base):
+    """Maintained confirmed totals per campaign and local calendar day, for the dashboard's chart.
+
+    Written only by the ledger module, in the same transaction as the donation it reflects;
+    the day is the donation's received-at date in the campaign's time zone.
+    """
+
+    __tablename__ = "day_total"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    #: Confirmed gifts of the day (adjustments apart), in the goal currency's minor units.
+    gifts_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    gift_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: "Set raised to" adjustments of the day: shown apart, never as gifts.
+    adjusted_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

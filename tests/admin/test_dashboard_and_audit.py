@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
+import pytest
+
 from tracker.admin.chart import daily_chart
 from tracker.audit import Actor
 from tracker.donations.ledger import refund_donation
@@ -31,8 +33,11 @@ def test_daily_totals_follow_the_campaign_time_zone(session, make_campaign, make
     totals = daily_totals(session, campaign, now=utc("2026-11-12 15:00"))
     assert [t.day for t in totals] == [date(2026, 11, d) for d in range(1, 13)]
     by_day = {t.day.day: t.total.minor for t in totals}
-    assert by_day[1] == 500 and by_day[9] == 1000 and by_day[10] == 1700
-    assert sum(by_day.values()) == 3200
+    # "Set raised to" adjustments are not gifts: they are kept apart, never a best day.
+    assert by_day[1] == 500 and by_day[9] == 1000 and by_day[10] == 2000
+    assert sum(by_day.values()) == 3500
+    assert [(t.day.day, t.adjusted.minor) for t in totals if t.adjusted] == [(10, -300)]
+    assert {t.day.day: t.gifts for t in totals if t.gifts} == {1: 1, 9: 1, 10: 1}
 
 
 def test_chart_days_are_bounded(make_campaign):
@@ -43,24 +48,51 @@ def test_chart_days_are_bounded(make_campaign):
     assert len(chart_days(once, utc("2026-12-31 12:00"))) == 30
 
 
-def test_chart_geometry_puts_negative_days_below_the_baseline(session, make_campaign, make_donation):
+def test_chart_geometry_draws_gifts_and_not_adjustments(session, make_campaign, make_donation):
     campaign = make_campaign("demo", period="monthly")
     make_donation(campaign, "30", received_at=utc("2026-11-01 10:00"))
-    make_donation(campaign, "-10", received_at=utc("2026-11-02 10:00"), source="adjustment", reason="fix")
+    make_donation(campaign, "10", received_at=utc("2026-11-02 10:00"))
+    make_donation(campaign, "-500", received_at=utc("2026-11-02 11:00"), source="adjustment", reason="fix")
     chart = daily_chart(daily_totals(session, campaign, now=utc("2026-11-03 10:00")), width=300, height=104)
     first, second, third = chart.bars
-    assert first.y + first.height == chart.baseline == second.y
-    assert first.height == 3 * second.height
+    assert first.y + first.height == chart.baseline == second.y + second.height
+    assert first.height == pytest.approx(3 * second.height, abs=0.02)
     assert third.height == 0
     assert daily_chart([]) is None
+
+
+def test_the_day_totals_stay_exact_through_corrections_refunds_and_a_new_time_zone(session, make_campaign,
+                                                                                   make_donation):
+    from tracker.campaigns.operations import CampaignInput, save_campaign
+    from tracker.donations.ledger import correct_donation, verify_totals
+    from tracker.money import Money
+
+    campaign = make_campaign("demo", period="monthly")
+    gift = make_donation(campaign, "30", received_at=utc("2026-11-01 23:30"))
+    correct_donation(session, gift, campaign, actor=Actor.cli(), received_at=utc("2026-11-05 10:00"), reason="date")
+    other = make_donation(campaign, "5", received_at=utc("2026-11-02 10:00"))
+    refund_donation(session, other, actor=Actor.cli(), reason="test")
+    assert verify_totals(session, campaign) == []
+    save_campaign(session, CampaignInput(slug="demo", title="Demo", target=Money.parse("5000", "USD"),
+                                         period="monthly", timezone="Asia/Tokyo", status="active"),
+                  actor=Actor.cli(), campaign=campaign)
+    assert verify_totals(session, campaign) == []
 
 
 def test_find_donations_pages(session, make_campaign, make_donation):
     campaign = make_campaign("demo")
     for _ in range(5):
         make_donation(campaign, "1")
-    page = find_donations(session, DonationFilter(campaign_id=campaign.id), number=2, per_page=2)
-    assert (len(page.items), page.total, page.pages, page.has_previous, page.has_next) == (2, 5, 3, True, True)
+    gifts = [make_donation(campaign, "1", received_at=utc(f"2026-11-0{day} 10:00")) for day in (1, 2, 3)]
+    first = find_donations(session, DonationFilter(campaign_id=campaign.id), per_page=3)
+    assert first.newer is None and first.older is not None and len(first.items) == 3
+    second = find_donations(session, DonationFilter(campaign_id=campaign.id), older_than=first.older, per_page=3)
+    ids = [d.id for d in first.items + second.items]
+    assert len(set(ids)) == 6 and second.older is not None  # newest first, no row twice
+    third = find_donations(session, DonationFilter(campaign_id=campaign.id), older_than=second.older, per_page=3)
+    assert [d.id for d in third.items] == [g.id for g in reversed(gifts)][1:] and third.older is None
+    back = find_donations(session, DonationFilter(campaign_id=campaign.id), newer_than=second.newer, per_page=3)
+    assert [d.id for d in back.items] == [d.id for d in first.items] and back.newer is None
 
 
 def test_embed_codes_escape_the_title():

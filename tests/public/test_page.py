@@ -26,7 +26,6 @@ from tracker.public.page import (
     qr_payment_uri,
     support_page,
 )
-from tracker.web.query import parse_page
 
 CLI = Actor.cli()
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
@@ -62,17 +61,21 @@ def test_address_groups_keep_the_cashaddr_prefix_whole():
 # --- page numbers ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text, page", [(None, 1), ("1", 1), ("3", 3), (" 2 ", 2)])
-def test_parse_page_accepts_page_numbers(text, page):
-    assert parse_page(text) == page
+def test_a_cursor_goes_into_a_link_and_back_exactly():
+    from tracker.paging import Cursor
+
+    cursor = Cursor(NOW, 123)
+    assert Cursor.parse(cursor.text()) == cursor
 
 
-@pytest.mark.parametrize("text", ["0", "-1", "x", "1.5", "", "\u0663", "1" * 10, "1e3"])
-def test_parse_page_refuses_anything_else_with_a_400(text):
+@pytest.mark.parametrize("text", ["", "x", "2026-11-25T12:00:00~1", "2026-11-25T12:00:00+00:00~", "~5",
+                                  "2026-11-25T12:00:00+00:00~\u0663", "2026-11-25T12:00:00+00:00~" + "1" * 11])
+def test_an_edited_cursor_is_a_400(text):
+    from tracker.paging import Cursor
+
     with pytest.raises(InvalidQuery) as caught:
-        parse_page(text)
+        Cursor.parse(text)
     assert caught.value.status == 400
-    assert "page number" in caught.value.message
 
 
 # --- rates and presets -------------------------------------------------------------------------
@@ -172,31 +175,32 @@ def test_the_donor_wall_shows_public_confirmed_donors_newest_first(session, make
     make_donation(campaign, "5", is_public=True)  # public, but nothing to show
     make_donation(other, "5", donor_name="Elsewhere", is_public=True)
     wall = donor_wall(session, [campaign.id])
-    assert [e.name for e in wall.entries] == ["New", "Old"]
-    assert wall.entries[0].message == "<b>hi</b>"  # kept as typed: the template escapes it
-    assert (wall.total, wall.pages, wall.newer_page, wall.older_page) == (2, 1, None, None)
+    assert [e.name for e in wall.items] == ["New", "Old"]
+    assert wall.items[0].message == "<b>hi</b>"  # kept as typed: the template escapes it
+    assert (wall.newer, wall.older) == (None, None)
 
 
-def test_the_donor_wall_pages_by_twenty_and_clamps_past_the_end(session, make_campaign, make_donation):
+def test_the_donor_wall_pages_by_twenty_from_cursor_to_cursor(session, make_campaign, make_donation):
     campaign = make_campaign()
     for index in range(45):
         make_donation(campaign, "1", donor_name=f"Donor {index:02d}", is_public=True,
                      received_at=NOW - timedelta(hours=100 - index))
-    first, last = donor_wall(session, [campaign.id], 1), donor_wall(session, [campaign.id], 3)
+    first = donor_wall(session, [campaign.id])
     assert DONORS_PER_PAGE == 20
-    assert first.entries[0].name == "Donor 44" and len(first.entries) == 20
-    assert (first.pages, first.older_page) == (3, 2)
-    assert [e.name for e in last.entries] == [f"Donor {i:02d}" for i in range(4, -1, -1)]
-    assert donor_wall(session, [campaign.id], 99).entries == last.entries
+    assert first.items[0].name == "Donor 44" and len(first.items) == 20 and first.newer is None
+    second = donor_wall(session, [campaign.id], older_than=first.older)
+    last = donor_wall(session, [campaign.id], older_than=second.older)
+    assert [e.name for e in last.items] == [f"Donor {i:02d}" for i in range(4, -1, -1)] and last.older is None
+    assert donor_wall(session, [campaign.id], newer_than=last.newer).items == second.items
 
 
 def test_the_donor_wall_of_no_campaign_is_empty(session):
-    assert donor_wall(session, []).entries == ()
+    assert donor_wall(session, []).items == ()
 
 
 def test_support_page_with_an_empty_database(session):
     page = support_page(session, [], presets=("10",), now=NOW)
-    assert (page.cards, page.options, page.donors.entries, page.preset_currency) == ((), (), (), None)
+    assert (page.cards, page.options, page.donors.items, page.preset_currency) == ((), (), (), None)
 
 
 # --- QR payloads ---------------------------------------------------------------------------------

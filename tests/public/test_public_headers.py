@@ -48,7 +48,7 @@ def test_even_a_visitor_with_a_cookie_gets_none_back(app, demo_site):
         assert_public_headers(client.get(url), url)
 
 
-@pytest.mark.parametrize("url", ["/support?page=abc", "/qr/1.svg?amount=abc", "/c/no-such-goal", "/qr/999.png"])
+@pytest.mark.parametrize("url", ["/support?older=abc", "/qr/1.svg?amount=abc", "/c/no-such-goal", "/qr/999.png"])
 def test_error_pages_of_public_routes_set_no_cookie_either(client, demo_site, url):
     response = client.get(url)
     assert response.status_code in (400, 404)

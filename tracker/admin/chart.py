@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from ..donations.queries import DayTotal
+from ..donations.queries import DailyTotal
 from ..money import Money
 
 
@@ -29,7 +29,7 @@ class Chart:
     last_label: str
 
 
-def daily_chart(totals: Sequence[DayTotal], width: int = 640, height: int = 160) -> Chart | None:
+def daily_chart(totals: Sequence[DailyTotal], width: int = 640, height: int = 160) -> Chart | None:
     """Bar geometry for an SVG chart of daily totals; negative adjustments hang below the baseline."""
     if not totals:
         return None

@@ -4,7 +4,6 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
-    IntegerField,
     SelectField,
     StringField,
 )
@@ -23,7 +22,6 @@ class AuditFilterForm(FlaskForm):
     actor = StringField("User")
     date_from = DateField("From", validators=[Optional(), plausible_year])
     date_to = DateField("to (inclusive)", validators=[Optional(), plausible_year])
-    page = IntegerField(default=1, validators=[Optional()])
 
     def to_filter(self) -> AuditFilter:
         return AuditFilter(entity=self.entity.data or None, action=(self.action.data or "").strip() or None,

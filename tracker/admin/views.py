@@ -11,6 +11,7 @@ from ..donations.queries import daily_totals, latest_donations
 from ..web import db
 from ..web.access import requires
 from ..web.forms import options
+from ..web.query import page_cursors
 from .blueprint import bp
 from .chart import daily_chart
 from .forms import AuditFilterForm
@@ -36,6 +37,7 @@ def audit_log() -> tuple[str, int]:
     form.entity.choices = options([("", "any"), *[(e, e) for e in audit_entities(db())]])
     if not form.validate():
         return render_template("admin/audit.html", form=form, page=None), 422
-    page = find_audit_events(db(), form.to_filter(), form.page.data or 1)
+    older, newer = page_cursors()
+    page = find_audit_events(db(), form.to_filter(), older_than=older, newer_than=newer)
     return render_template("admin/audit.html", form=form, page=page), 200
 

@@ -8,7 +8,6 @@ from wtforms import (
     DateField,
     DateTimeLocalField,
     HiddenField,
-    IntegerField,
     SelectField,
     StringField,
     TextAreaField,
@@ -81,7 +80,6 @@ class DonationFilterForm(FlaskForm):
     source = SelectField("Source", choices=options([("", "any"), *[(s, s) for s in DONATION_SOURCES]]), default="")
     date_from = DateField("Received from", validators=[Optional(), plausible_year])
     date_to = DateField("to (inclusive)", validators=[Optional(), plausible_year])
-    page = IntegerField(default=1, validators=[Optional()])
 
     def to_filter(self) -> DonationFilter:
         return DonationFilter(campaign_id=self.campaign.data or None, status=self.status.data or None,

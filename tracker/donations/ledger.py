@@ -7,8 +7,9 @@ owns the transaction, so a donation and the totals it changes land together or n
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Iterable, Mapping
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -18,7 +19,7 @@ from ..audit import Actor, record_event, snapshot
 from ..campaigns.progress import campaign_progress, period_key
 from ..db import lock
 from ..errors import Conflict, InvalidInput, NotFound
-from ..models import DONATION_SOURCES, DONATION_STATUSES, Campaign, Donation, PeriodTotal, utcnow
+from ..models import DONATION_SOURCES, DONATION_STATUSES, Campaign, DayTotal, Donation, PeriodTotal, utcnow
 from ..money import MAX_MINOR, Money
 from .rates import Conversion, convert
 
@@ -75,28 +76,71 @@ def _effect(status: str, source: str, goal_amount_minor: int, sign: int) -> dict
     return {}
 
 
+def _day_effect(status: str, source: str, goal_amount_minor: int, sign: int) -> dict[str, int]:
+    """What one entry contributes to its day's total: confirmed gifts, adjustments apart."""
+    if status != "confirmed":
+        return {}
+    if source == "adjustment":
+        return {"adjusted": sign * goal_amount_minor}
+    return {"gifts": sign * goal_amount_minor, "count": sign}
+
+
+def local_day(campaign: Campaign, received_at: datetime) -> date:
+    """The calendar day in the campaign's zone on which a gift was received."""
+    return received_at.astimezone(ZoneInfo(campaign.timezone)).date()
+
+
+def _bump_day(session: Session, campaign_id: int, day: date, *, gifts: int = 0, count: int = 0,
+              adjusted: int = 0) -> None:
+    """Add deltas to a day's total (created on first use), like `_bump_total`."""
+    session.execute(
+        upsert_for(session)(DayTotal)
+        .values(campaign_id=campaign_id, day=day, gifts_minor=0, gift_count=0, adjusted_minor=0, updated_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["campaign_id", "day"]))
+    session.execute(
+        update(DayTotal).where(DayTotal.campaign_id == campaign_id, DayTotal.day == day)
+        .values(gifts_minor=DayTotal.gifts_minor + gifts, gift_count=DayTotal.gift_count + count,
+                adjusted_minor=DayTotal.adjusted_minor + adjusted, updated_at=utcnow())
+        .execution_options(synchronize_session=False))
+
+
 def count_in_totals(session: Session, donation: Donation, sign: int) -> None:
-    """Add (`sign` +1) or take back out (-1) what `donation` contributes to its period total."""
+    """Add (`sign` +1) or take back out (-1) what `donation` contributes to its period and day totals."""
     effect = _effect(donation.status, donation.source, donation.goal_amount_minor, sign)
     if effect:
         _bump_total(session, donation.campaign_id, donation.period_start, **effect)
+    day_effect = _day_effect(donation.status, donation.source, donation.goal_amount_minor, sign)
+    if day_effect:
+        campaign = session.get_one(Campaign, donation.campaign_id)
+        _bump_day(session, donation.campaign_id, local_day(campaign, donation.received_at), **day_effect)
 
 
 def count_many_in_totals(session: Session, entries: Iterable[Mapping[str, Any]]) -> None:
-    """Add many new entries (mappings of Donation's columns) to the totals: one update per period.
+    """Add many new entries (mappings of Donation's columns) to the totals: one update per period and day.
 
-    A bulk import of 100,000 gifts into one monthly campaign touches a dozen totals, not
-    100,000 times the same row.
+    A bulk import of 100,000 gifts into one monthly campaign touches a dozen period totals and
+    a few hundred day totals, not 100,000 times the same rows.
     """
     deltas: dict[tuple[int, datetime], dict[str, int]] = {}
+    days: dict[tuple[int, date], dict[str, int]] = {}
+    zones: dict[int, Campaign] = {}
     for entry in entries:
         effect = _effect(entry["status"], entry["source"], entry["goal_amount_minor"], +1)
         total = deltas.setdefault((entry["campaign_id"], entry["period_start"]), {})
         for name, value in effect.items():
             total[name] = total.get(name, 0) + value
+        day_effect = _day_effect(entry["status"], entry["source"], entry["goal_amount_minor"], +1)
+        if day_effect:
+            campaign = zones.get(entry["campaign_id"]) or zones.setdefault(
+                entry["campaign_id"], session.get_one(Campaign, entry["campaign_id"]))
+            day_total = days.setdefault((entry["campaign_id"], local_day(campaign, entry["received_at"])), {})
+            for name, value in day_effect.items():
+                day_total[name] = day_total.get(name, 0) + value
     for (campaign_id, period_start), delta in sorted(deltas.items()):
         if delta:
             _bump_total(session, campaign_id, period_start, **delta)
+    for (campaign_id, day), delta in sorted(days.items()):
+        _bump_day(session, campaign_id, day, **delta)
 
 
 def _clean_text(value: str | None, field: str) -> str | None:
@@ -338,7 +382,28 @@ def rebuild_totals(session: Session, campaign: Campaign) -> None:
         synchronize_session=False)
     for row in _ledger_totals(session, campaign.id):
         session.add(PeriodTotal(campaign_id=campaign.id, **row, updated_at=utcnow()))
+    session.query(DayTotal).filter(DayTotal.campaign_id == campaign.id).delete(synchronize_session=False)
+    for day, row in sorted(_ledger_days(session, campaign).items()):
+        session.add(DayTotal(campaign_id=campaign.id, day=day, **row, updated_at=utcnow()))
     session.flush()
+
+
+def _ledger_days(session: Session, campaign: Campaign) -> dict[date, dict[str, int]]:
+    """Day totals from the ledger, streamed: the local day depends on the zone, so it is found in Python."""
+    days: dict[date, dict[str, int]] = {}
+    rows = session.execute(
+        select(Donation.received_at, Donation.source, Donation.goal_amount_minor)
+        .where(Donation.campaign_id == campaign.id, Donation.status == "confirmed")
+        .execution_options(yield_per=5000))
+    for received_at, source, amount in rows:
+        total = days.setdefault(local_day(campaign, received_at),
+                                {"gifts_minor": 0, "gift_count": 0, "adjusted_minor": 0})
+        if source == "adjustment":
+            total["adjusted_minor"] += amount
+        else:
+            total["gifts_minor"] += amount
+            total["gift_count"] += 1
+    return days
 
 
 def _ledger_totals(session: Session, campaign_id: int) -> list[dict[str, Any]]:
@@ -376,4 +441,14 @@ def verify_totals(session: Session, campaign: Campaign) -> list[str]:
                                 f"{getattr(total, key)}, the ledger says {want[key]}")
     for start in set(expected) - seen:
         problems.append(f"{campaign.slug} {start:%Y-%m-%d}: no total kept for a period with donations")
+    kept_days = {row.day: row for row in session.scalars(select(DayTotal).where(DayTotal.campaign_id == campaign.id))}
+    ledger_days = _ledger_days(session, campaign)
+    empty = {"gifts_minor": 0, "gift_count": 0, "adjusted_minor": 0}
+    for day in sorted(set(kept_days) | set(ledger_days)):
+        want = ledger_days.get(day, empty)
+        kept = kept_days.get(day)
+        for key, value in want.items():
+            have = getattr(kept, key) if kept is not None else 0
+            if have != value:
+                problems.append(f"{campaign.slug} day {day}: {key} is {have}, the ledger says {value}")
     return problems

@@ -5,13 +5,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from ..campaigns.progress import day_bounds, period_window
+from ..campaigns.progress import period_window
 from ..models import Campaign, Donation, utcnow
+from ..models import DayTotal as DayTotalRow
 from ..money import Money
-from ..paging import Page, paginate
+from ..paging import Cursor, Page, keyset_page
 
 #: The chart shows at most this many days (the most recent ones of the period).
 MAX_CHART_DAYS = 62
@@ -31,11 +32,14 @@ class DonationFilter:
     received_until: datetime | None = None
 
 
-def find_donations(session: Session, filters: DonationFilter, number: int = 1,
-                   per_page: int = 50) -> Page[Donation]:
-    """Donations matching `filters`, newest received first."""
-    query = (select(Donation).options(joinedload(Donation.campaign), joinedload(Donation.recorded_by))
-             .order_by(Donation.received_at.desc(), Donation.id.desc()))
+def find_donations(session: Session, filters: DonationFilter, *, older_than: Cursor | None = None,
+                   newer_than: Cursor | None = None, per_page: int = 50) -> Page[Donation]:
+    """Donations matching `filters`, newest received first, a page at a time (see paging.py).
+
+    Each filter has an index ending in (received_at, id): the page is one index range read
+    that stops after `per_page` rows, whatever the ledger's size.
+    """
+    query = select(Donation).options(joinedload(Donation.campaign), joinedload(Donation.recorded_by))
     if filters.campaign_id is not None:
         query = query.where(Donation.campaign_id == filters.campaign_id)
     if filters.status:
@@ -46,20 +50,29 @@ def find_donations(session: Session, filters: DonationFilter, number: int = 1,
         query = query.where(Donation.received_at >= filters.received_from)
     if filters.received_until is not None:
         query = query.where(Donation.received_at < filters.received_until)
-    return paginate(session, query, number, per_page)
+    return keyset_page(session, query, at=Donation.received_at, id_=Donation.id, key=donation_cursor,
+                       per_page=per_page, older_than=older_than, newer_than=newer_than)
+
+
+def donation_cursor(donation: Donation) -> Cursor:
+    return Cursor(donation.received_at, donation.id)
 
 
 def latest_donations(session: Session, limit: int = 10) -> list[Donation]:
-    """The most recently recorded donations, any campaign."""
+    """The latest donations by when they were received, any campaign (an index read that stops)."""
     return list(session.scalars(
         select(Donation).options(joinedload(Donation.campaign))
-        .order_by(Donation.recorded_at.desc(), Donation.id.desc()).limit(limit)))
+        .order_by(Donation.received_at.desc(), Donation.id.desc()).limit(limit)))
 
 
 @dataclass(frozen=True)
-class DayTotal:
+class DailyTotal:
+    """A day of the chart: confirmed gifts, and "set raised to" adjustments kept apart."""
+
     day: date
     total: Money
+    gifts: int = 0
+    adjusted: Money | None = None
 
 
 def chart_days(campaign: Campaign, now: datetime) -> list[date]:
@@ -79,20 +92,22 @@ def chart_days(campaign: Campaign, now: datetime) -> list[date]:
     return [first + timedelta(days=offset) for offset in range((today - first).days + 1)]
 
 
-def daily_totals(session: Session, campaign: Campaign, now: datetime | None = None) -> list[DayTotal]:
-    """Confirmed amounts (adjustments included) per local day of the campaign's current period."""
-    # One query over the index (campaign_id, received_at): a SUM per day between that day's UTC
-    # bounds, so time zones work the same on SQLite and PostgreSQL and no rows are loaded.
+def daily_totals(session: Session, campaign: Campaign, now: datetime | None = None) -> list[DailyTotal]:
+    """Confirmed gifts per local day of the campaign's current period, from the maintained day totals.
+
+    One primary-key range read of `day_total` (at most MAX_CHART_DAYS rows): the same cost at a
+    thousand gifts and at a million. Adjustments are not gifts: they come apart.
+    """
     days = chart_days(campaign, now or utcnow())
     if not days:
         return []
-    bounds = [day_bounds(day, campaign.timezone) for day in days]
-    sums = [func.coalesce(func.sum(case(
-        (and_(Donation.received_at >= start, Donation.received_at < end), Donation.goal_amount_minor),
-        else_=0)), 0) for start, end in bounds]
-    row = session.execute(
-        select(*sums).where(Donation.campaign_id == campaign.id, Donation.status == "confirmed",
-                            Donation.received_at >= bounds[0][0], Donation.received_at < bounds[-1][1])
-    ).one()
-    return [DayTotal(day, Money(int(value), campaign.currency)) for day, value in zip(days, row, strict=True)]
-
+    kept = {row.day: row for row in session.scalars(
+        select(DayTotalRow).where(DayTotalRow.campaign_id == campaign.id, DayTotalRow.day >= days[0],
+                                  DayTotalRow.day <= days[-1]))}
+    totals = []
+    for day in days:
+        row = kept.get(day)
+        totals.append(DailyTotal(day, Money(row.gifts_minor if row else 0, campaign.currency),
+                                 row.gift_count if row else 0,
+                                 Money(row.adjusted_minor, campaign.currency) if row and row.adjusted_minor else None))
+    return totals

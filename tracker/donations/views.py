@@ -22,6 +22,7 @@ from ..web import db, request_actor
 from ..web.access import requires
 from ..web.context import reads_only
 from ..web.forms import ActionForm, as_local_input, local_datetime, options
+from ..web.query import page_cursors
 from ..web.responses import form_errors, render_form
 from .export import csv_text
 from .forms import (
@@ -59,7 +60,8 @@ def donations() -> tuple[str, int]:
     form.campaign.choices = options([(0, "any"), *_campaign_choices(include_archived=True)])
     if not form.validate():
         return render_template("admin/donations.html", form=form, page=None), 422
-    page = find_donations(db(), form.to_filter(), form.page.data or 1)
+    older, newer = page_cursors()
+    page = find_donations(db(), form.to_filter(), older_than=older, newer_than=newer)
     return render_template("admin/donations.html", form=form, page=page), 200
 
 

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from ..campaigns.operations import get_campaign, list_campaigns
 from ..web import db, settings
 from ..web.caching import spend_render_budget
-from ..web.query import parse_page
+from ..web.query import page_cursors
 from ..web.urls import campaign_url, oembed_discovery_url
 from .page import qr_etag, qr_is_drawn, qr_payment_uri, render_qr, support_page
 
@@ -32,20 +32,20 @@ def index() -> Response:
 @bp.get("/support")
 def support() -> str:
     """Active campaigns with their progress, the ways to give, amount presets and the donor wall."""
-    page = parse_page(request.args.get("page"))
+    older, newer = page_cursors()
     session = db()
     view = support_page(session, list_campaigns(session, statuses=("active",)),
-                        presets=settings().site.amount_presets, page=page)
+                        presets=settings().site.amount_presets, older_than=older, newer_than=newer)
     return render_template("public/support.html", view=view)
 
 
 @bp.get("/c/<slug>")
 def campaign(slug: str) -> str:
     """One campaign (active or archived) with the same parts as the support page."""
-    page = parse_page(request.args.get("page"))
+    older, newer = page_cursors()
     session = db()
     found = get_campaign(session, slug, public=True)
-    view = support_page(session, [found], presets=settings().site.amount_presets, page=page)
+    view = support_page(session, [found], presets=settings().site.amount_presets, older_than=older, newer_than=newer)
     return render_template("public/campaign.html", view=view, campaign=found,
                            canonical_url=campaign_url(found.slug),
                            oembed_url=oembed_discovery_url(found.slug))

@@ -1,18 +1,19 @@
-"""Query-string values the pages share: `?page=`."""
+"""Query-string values the pages share: the cursors of a page of a list (`?older=` / `?newer=`)."""
+
 from __future__ import annotations
 
-from ..errors import InvalidQuery
+from flask import request
 
-#: How many pages a `?page=` may ask for; more digits than this is not a page number.
-_MAX_PAGE_DIGITS = 9
+from ..paging import Cursor
+
+#: A cursor longer than this is not one of ours (an ISO time, "~" and an id fit in 60).
+MAX_CURSOR = 80
 
 
-def parse_page(text: str | None) -> int:
-    """A `?page=` value as a page number from 1, or InvalidQuery."""
-    if text is None:
-        return 1
-    text = text.strip()
-    if not text.isdecimal() or not text.isascii() or len(text) > _MAX_PAGE_DIGITS or int(text) < 1:
-        raise InvalidQuery("the page number must be a whole number from 1")
-    return int(text)
-
+def page_cursors() -> tuple[Cursor | None, Cursor | None]:
+    """(older_than, newer_than) from `?older=` or `?newer=`; InvalidQuery for an edited link."""
+    found: list[Cursor | None] = []
+    for name in ("older", "newer"):
+        text = request.args.get(name)
+        found.append(Cursor.parse(text[:MAX_CURSOR + 1]) if text else None)
+    return found[0], found[1]
