@@ -320,8 +320,9 @@ def rate_command(ctx: Context, base: str, quote: str, rate: str, as_of: str | No
               help="json: a complete backup; csv: the donations.")
 @click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-",
               help="File to write (default: standard output).")
+@click.option("--bom", is_flag=True, help="CSV: start with a UTF-8 byte order mark, for Excel and LibreOffice.")
 @pass_context
-def export_command(ctx: Context, fmt: str, output: Any) -> None:
+def export_command(ctx: Context, fmt: str, output: Any, bom: bool) -> None:
     """Export the data; `tracker import` reads it back without duplicating anything."""
     from sqlalchemy import func, select
 
@@ -331,7 +332,10 @@ def export_command(ctx: Context, fmt: str, output: Any) -> None:
     with ctx.session(write=False) as session:
         total = session.scalar(select(func.count()).select_from(Donation)) or 0
         with click.progressbar(length=total, label="exporting", file=sys.stderr) as bar:
-            count = (export_json if fmt == "json" else export_csv)(session, output, progress=bar.update)
+            if fmt == "json":
+                count = export_json(session, output, progress=bar.update)
+            else:
+                count = export_csv(session, output, progress=bar.update, bom=bom)
     click.echo(f"exported {count} donation(s)", err=True)
 
 
@@ -422,6 +426,11 @@ def run_gunicorn(config: Settings, host: str, port: int, workers: int) -> None:
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
+            # Threads, not one request per process: a long streamed export (a million rows)
+            # then never blocks the worker's heartbeat, and slow clients hold a thread, not a
+            # whole worker.
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", 4)
             self.cfg.set("accesslog", "-")
             self.cfg.set("forwarded_allow_ips", "127.0.0.1" if config.security.trusted_proxies else "")
             # Every statement times out well before this (db.STATEMENT_TIMEOUT): a worker is

@@ -168,3 +168,14 @@ def test_viewers_read_but_do_not_see_write_forms(client, auth, make_campaign, ma
     page = client.get(f"/admin/donations/{donation.id}")
     assert page.status_code == 200 and b"Save correction" not in page.data
     assert client.get("/admin/donations/new").status_code == 403
+
+
+def test_the_export_streams_and_offers_a_bom_for_spreadsheets(admin, make_campaign, make_donation):
+    campaign = make_campaign("demo")
+    for index in range(3):
+        make_donation(campaign, "1", external_id=f"e{index}", donor_name="Zoë")
+    plain = admin.get(f"/admin/donations/export.csv?campaign={campaign.id}")
+    assert plain.is_streamed and not plain.get_data().startswith(b"\xef\xbb\xbf")
+    sheet = admin.get(f"/admin/donations/export.csv?campaign={campaign.id}&for=spreadsheet")
+    data = sheet.get_data()
+    assert data.startswith(b"\xef\xbb\xbfuid,campaign,") and "Zoë".encode() in data
