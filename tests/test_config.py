@@ -118,17 +118,19 @@ def test_config_example_documents_every_key(tmp_path):
     data = tomllib.loads(example.read_text())
     lines = example.read_text().splitlines()
 
-    def keys(cls, table, prefix=""):
-        for f in dataclasses.fields(cls):
+    def keys(instance, table, prefix=""):
+        for f in dataclasses.fields(instance):
             if f.name == "source":
                 continue
-            if dataclasses.is_dataclass(f.type) or f.name in table and isinstance(table[f.name], dict):
-                yield from keys(type(getattr(Settings(), f.name)), table.get(f.name, {}), prefix + f.name + ".")
+            value = getattr(instance, f.name)
+            if dataclasses.is_dataclass(value):
+                yield from keys(value, table.get(f.name, {}), prefix + f.name + ".")
             else:
                 yield prefix + f.name, f.name in table
 
-    for dotted, present in keys(Settings, data):
+    for dotted, present in keys(Settings(), data):
         assert present, f"{dotted} is missing from config.example.toml"
-        name = dotted.rsplit(".", 1)[-1]
-        index = next(i for i, line in enumerate(lines) if line.startswith(f"{name} ="))
+        section, _, name = dotted.rpartition(".")
+        start = next(i for i, line in enumerate(lines) if line == f"[{section}]") if section else 0
+        index = next(i for i, line in enumerate(lines) if i > start and line.startswith(f"{name} ="))
         assert lines[index - 1].startswith("#") or lines[index - 2].startswith("#"), f"{dotted} has no comment"

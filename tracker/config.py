@@ -21,9 +21,22 @@ ENV_OVERRIDES = {
     "TRACKER_DATABASE_URL": ("database", "url"),
     "TRACKER_REDIS_URL": ("redis", "url"),
     "TRACKER_ENVIRONMENT": (None, "environment"),
+    "TRACKER_SMTP_PASSWORD": ("smtp", "password"),
+    "TRACKER_METRICS_TOKEN": ("metrics", "token"),
+    "TRACKER_STRIPE_WEBHOOK_SECRET": ("processors.stripe", "webhook_secret"),
+    "TRACKER_BTCPAY_WEBHOOK_SECRET": ("processors.btcpay", "webhook_secret"),
+    "TRACKER_BTCPAY_API_KEY": ("processors.btcpay", "api_key"),
+    "TRACKER_KOFI_VERIFICATION_TOKEN": ("processors.kofi", "verification_token"),
+    "TRACKER_GITHUB_WEBHOOK_SECRET": ("processors.github_sponsors", "webhook_secret"),
+    "TRACKER_STANDARD_WEBHOOK_SECRET": ("processors.standard", "webhook_secret"),
+    "TRACKER_ETH_URL": ("chains.eth", "url"),
+    "TRACKER_XMR_URL": ("chains.xmr", "url"),
 }
 
 ENVIRONMENTS = ("development", "production", "testing")
+#: The backends each coin can be watched with (docs/chains.md).
+CHAIN_BACKENDS = {"btc": ("esplora", "blockbook"), "ltc": ("esplora", "blockbook"), "bch": ("blockbook",),
+                  "doge": ("blockbook",), "eth": ("jsonrpc",), "xmr": ("wallet-rpc",)}
 
 
 class ConfigError(Exception):
@@ -104,6 +117,125 @@ class WidgetSettings:
 
 
 @dataclass(frozen=True)
+class QueueSettings:
+    #: Consumer threads a `tracker worker` runs.
+    workers: int = 2
+    #: Seconds between the sweeps that pick up due work (webhook deliveries, retries of work a
+    #: killed worker left); jobs are also queued at once when a request commits.
+    sweep_seconds: int = 10
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    #: Mail server for messages to the publisher; empty sends no e-mail.
+    host: str = ""
+    port: int = 587
+    #: "starttls", "tls" (implicit, port 465) or "none" (a local relay only).
+    security: str = "starttls"
+    username: str = ""
+    #: Prefer TRACKER_SMTP_PASSWORD.
+    password: str = ""
+    #: The From address of the tracker's messages.
+    sender: str = ""
+    #: Who is told: these addresses, else every active owner.
+    recipients: tuple[str, ...] = ()
+    #: One message a day listing new donations, instead of one per donation.
+    daily_digest: bool = False
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    #: Seconds an outgoing delivery may take.
+    timeout_seconds: int = 10
+    #: An endpoint failing for this long is switched off and the owners are told.
+    give_up_hours: int = 24
+    #: Deliver to private, loopback and link-local addresses (tests, an intranet); off by default.
+    allow_private_addresses: bool = False
+
+
+@dataclass(frozen=True)
+class MetricsSettings:
+    #: Bearer token for GET /metrics; empty turns /metrics off. Prefer TRACKER_METRICS_TOKEN.
+    token: str = ""
+
+
+@dataclass(frozen=True)
+class ProcessorSettings:
+    """One payment processor's inbound webhook connection."""
+
+    #: The secret the processor signs with (Stripe's whsec_…, BTCPay's, GitHub's, Standard Webhooks' whsec_…).
+    webhook_secret: str = ""
+    #: A second secret accepted during a rotation (Stripe, Standard Webhooks).
+    previous_secret: str = ""
+    #: Campaign slug for gifts whose metadata names none.
+    default_campaign: str = ""
+
+
+@dataclass(frozen=True)
+class BtcpaySettings(ProcessorSettings):
+    #: The BTCPay Server's base URL, for the Greenfield API follow-up calls.
+    url: str = ""
+    #: Greenfield API key with the "view invoices" permission. Prefer TRACKER_BTCPAY_API_KEY.
+    api_key: str = ""
+    store_id: str = ""
+
+
+@dataclass(frozen=True)
+class KofiSettings(ProcessorSettings):
+    #: Ko-fi's verification token (sent inside each payload). Prefer TRACKER_KOFI_VERIFICATION_TOKEN.
+    verification_token: str = ""
+    #: Count shop orders and commissions as gifts too.
+    count_shop_orders: bool = False
+
+
+@dataclass(frozen=True)
+class ProcessorsSettings:
+    stripe: ProcessorSettings = field(default_factory=ProcessorSettings)
+    btcpay: BtcpaySettings = field(default_factory=BtcpaySettings)
+    kofi: KofiSettings = field(default_factory=KofiSettings)
+    github_sponsors: ProcessorSettings = field(default_factory=ProcessorSettings)
+    standard: ProcessorSettings = field(default_factory=ProcessorSettings)
+
+
+@dataclass(frozen=True)
+class ChainSettings:
+    """How one coin's addresses are watched; an empty backend watches nothing."""
+
+    #: "esplora", "blockbook", "jsonrpc" (ETH) or "wallet-rpc" (XMR); empty: not watched.
+    backend: str = ""
+    #: The backend's base URL (an Esplora or Blockbook server, a node, monero-wallet-rpc).
+    url: str = ""
+    #: Confirmations at which a gift counts as raised (0: the coin's default, see docs/chains.md).
+    confirmations: int = 0
+    #: Seconds between polls.
+    poll_seconds: int = 60
+
+
+@dataclass(frozen=True)
+class ChainsSettings:
+    btc: ChainSettings = field(default_factory=ChainSettings)
+    bch: ChainSettings = field(default_factory=ChainSettings)
+    ltc: ChainSettings = field(default_factory=ChainSettings)
+    doge: ChainSettings = field(default_factory=ChainSettings)
+    eth: ChainSettings = field(default_factory=ChainSettings)
+    xmr: ChainSettings = field(default_factory=ChainSettings)
+    #: Fresh addresses a payment method with an extended key may hand out before one is paid.
+    gap_limit: int = 20
+
+
+@dataclass(frozen=True)
+class RatesSettings:
+    #: Public source of coin prices: "kraken", "coinbase" or "" (rates are entered by hand).
+    coins: str = ""
+    #: Source of fiat reference rates: "ecb" or "".
+    fiat: str = ""
+    #: Minutes between refreshes.
+    refresh_minutes: int = 15
+    #: A gift whose newest rate is older than this waits in the inbox as "needs a rate".
+    max_age_hours: int = 24
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every setting of one tracker instance."""
 
@@ -117,6 +249,13 @@ class Settings:
     redis: RedisSettings = field(default_factory=RedisSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
     widget: WidgetSettings = field(default_factory=WidgetSettings)
+    queue: QueueSettings = field(default_factory=QueueSettings)
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    webhooks: WebhookSettings = field(default_factory=WebhookSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    processors: ProcessorsSettings = field(default_factory=ProcessorsSettings)
+    chains: ChainsSettings = field(default_factory=ChainsSettings)
+    rates: RatesSettings = field(default_factory=RatesSettings)
     #: Where the settings came from, for messages; not a key.
     source: str = field(default="defaults", compare=False)
 
@@ -159,9 +298,11 @@ def load_settings(
 
     for var, (section, key) in ENV_OVERRIDES.items():
         if env.get(var):
-            target = data.setdefault(section, {}) if section else data
-            if not isinstance(target, dict):
-                raise ConfigError(source, section or key, "must be a table")
+            target = data
+            for part in (section.split(".") if section else ()):
+                target = target.setdefault(part, {})
+                if not isinstance(target, dict):
+                    raise ConfigError(source, section or key, "must be a table")
             target[key] = env[var]
     for dotted, value in (overrides or {}).items():
         *sections, key = dotted.split(".")
@@ -261,6 +402,24 @@ def _validate(settings: Settings) -> Settings:
     if 0 < settings.widget.max_age <= settings.widget.process_cache_seconds:
         # The browsers' share is max_age minus this: at max_age or more nothing would be left.
         raise ConfigError(src, "widget.process_cache_seconds", "must be less than widget.max_age")
+    if settings.queue.workers < 1 or settings.queue.sweep_seconds < 1:
+        raise ConfigError(src, "queue", "workers and sweep_seconds must be at least 1")
+    if settings.smtp.security not in ("starttls", "tls", "none"):
+        raise ConfigError(src, "smtp.security", "must be starttls, tls or none")
+    if settings.smtp.host and not settings.smtp.sender:
+        raise ConfigError(src, "smtp.sender", "missing: the From address of the tracker's messages")
+    for coin, backends in CHAIN_BACKENDS.items():
+        chain = getattr(settings.chains, coin)
+        if chain.backend and chain.backend not in backends:
+            raise ConfigError(src, f"chains.{coin}.backend", f"must be one of {', '.join(backends)} (or empty)")
+        if chain.backend and not chain.url.startswith(("http://", "https://")):
+            raise ConfigError(src, f"chains.{coin}.url", "the backend's http:// or https:// address is missing")
+        if chain.confirmations < 0 or chain.poll_seconds < 5:
+            raise ConfigError(src, f"chains.{coin}", "confirmations cannot be negative; poll_seconds is at least 5")
+    if settings.rates.coins not in ("", "kraken", "coinbase") or settings.rates.fiat not in ("", "ecb"):
+        raise ConfigError(src, "rates", "coins is kraken, coinbase or empty; fiat is ecb or empty")
+    if settings.webhooks.timeout_seconds < 1 or settings.webhooks.give_up_hours < 1:
+        raise ConfigError(src, "webhooks", "timeout_seconds and give_up_hours must be at least 1")
     if not settings.security.secret_key:
         if not settings.is_development:
             raise ConfigError(src, "security.secret_key",

@@ -179,3 +179,17 @@ def test_the_export_streams_and_offers_a_bom_for_spreadsheets(admin, make_campai
     sheet = admin.get(f"/admin/donations/export.csv?campaign={campaign.id}&for=spreadsheet")
     data = sheet.get_data()
     assert data.startswith(b"\xef\xbb\xbfuid,campaign,") and "Zoë".encode() in data
+
+
+def test_an_export_download_never_read_holds_no_connection(admin, make_campaign, make_donation):
+    """A streamed CSV opens its own session when the first chunk is asked for and closes it with
+    the response: downloads dropped before (or while) they are read must not drain the pool."""
+    campaign = make_campaign()
+    make_donation(campaign, "1.00")
+    engine = admin.application.extensions["tracker_engine"]
+    for _ in range(30):
+        admin.get("/admin/donations/export.csv").close()
+    read = admin.get("/admin/donations/export.csv")
+    assert read.get_data(as_text=True).count("\n") == 2
+    read.close()
+    assert engine.pool.checkedout() <= 1

@@ -6,11 +6,13 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from collections.abc import Callable, Iterator
 from datetime import timezone
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
 from ..admin.blueprint import bp
@@ -170,10 +172,16 @@ def donations_export() -> BaseResponse:
             abort(404, "There is no such campaign.")
     slug = campaign.slug if campaign is not None else None
     name = f"donations-{slug or 'all'}-{utcnow():%Y%m%d}.csv"
-    lines = csv_lines(db(), campaign.id if campaign is not None else None,
-                      bom=request.args.get("for") == "spreadsheet")
-    return Response(stream_with_context(lines), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    lines = _stream_csv(current_app.extensions["tracker_db"], campaign.id if campaign is not None else None,
+                        bom=request.args.get("for") == "spreadsheet")
+    return Response(lines, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _stream_csv(factory: Callable[[], Session], campaign_id: int | None, *, bom: bool) -> Iterator[str]:
+    """The CSV on a session of its own, opened when the first chunk is asked for and closed with the
+    response: a download that is never read, or abandoned halfway, holds no connection."""
+    with factory() as session:
+        yield from csv_lines(session, campaign_id, bom=bom)
 
 
 def _key() -> bytes:
