@@ -37,7 +37,13 @@ NAMING = {
 
 PERIODS = ("once", "monthly", "quarterly", "yearly")
 CAMPAIGN_STATUSES = ("draft", "active", "archived")
-DONATION_SOURCES = ("manual", "csv", "import", "adjustment", "api")
+#: Where a gift came from. Processors' webhooks and their CSV exports share one source per
+#: processor, so the same payment arriving both ways is one donation (their own id is the key).
+DONATION_SOURCES = ("manual", "csv", "import", "adjustment", "api",
+                    "stripe", "btcpay", "kofi", "github", "standard", "paypal", "opencollective", "givewp",
+                    "chain")
+#: Longest `ref` (an article's slug or URL) a gift may be attributed to.
+REF_LENGTH = 200
 DONATION_STATUSES = ("pending", "confirmed", "refunded")
 #: Roles from most to least trusted: each may do everything the roles after it may.
 ROLES = ("owner", "admin", "viewer")
@@ -247,6 +253,8 @@ class Donation(Base):
         Index("ix_donation_wall", "campaign_id", "received_at", "id",
               sqlite_where=text(WALL), postgresql_where=text(WALL)),
         Index("ix_donation_wall_all", "received_at", "id", sqlite_where=text(WALL), postgresql_where=text(WALL)),
+        # The "by article" report: gifts per ref of one campaign.
+        Index("ix_donation_campaign_ref", "campaign_id", "ref", "received_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -274,6 +282,11 @@ class Donation(Base):
     is_public: Mapped[bool] = mapped_column(Boolean, default=False)
     #: Why an adjustment or a correction was made.
     reason: Mapped[str] = mapped_column(Text, default="")
+    #: The article (slug or URL) the gift is attributed to: `?ref=` on the support page, a
+    #: processor's metadata, or the fresh address handed out for that article.
+    ref: Mapped[str | None] = mapped_column(String(REF_LENGTH))
+    #: A renewal of a subscription or sponsorship rather than a one-off gift.
+    recurring: Mapped[bool] = mapped_column(Boolean, default=False)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: Start (UTC) of the campaign period this donation counts in; see progress.period_key.
     period_start: Mapped[datetime] = mapped_column(UTCDateTime)
