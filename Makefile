@@ -19,11 +19,11 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.installed-run
 
-## run: install, migrate the SQLite database in instance/, load demo data if empty, serve on :5000
+## run: install, migrate the SQLite database in instance/, load demo data if empty, serve on :5000 (PORT=…) with a worker
 run: $(VENV)/.installed-run
 	$(BIN)/tracker init
 	$(BIN)/tracker demo --if-empty
-	$(BIN)/tracker serve
+	$(BIN)/tracker serve --with-worker $(if $(PORT),--port $(PORT))
 
 ## test: install with the dev extras, lint and type-check, and run the whole suite
 test: $(VENV)/.installed-dev lint

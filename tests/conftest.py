@@ -261,3 +261,14 @@ def own_postgres() -> Iterator[Any]:
     except Exception:  # noqa: BLE001 - already stopped by the test
         pass
     shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture()
+def make_user_in_session(session: Session) -> Callable[..., User]:
+    """Add a user through the domain-test session (no app needed)."""
+    def make(email: str = "owner@example.org", role: str = "owner") -> User:
+        user = User(email=email, password_hash=PASSWORD_HASH, role=role)
+        session.add(user)
+        session.commit()
+        return user
+    return make

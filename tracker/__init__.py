@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
         JSON_SORT_KEYS=False,
     )
     register_database(app, settings)
+    register_queue(app, settings)
     register_proxy_fix(app, settings)
     register_extensions(app, settings)
     register_converters(app)
@@ -49,7 +50,22 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
     register_error_handlers(app)
     register_response_headers(app)
     register_template_helpers(app)
+    # Imported here: prometheus-client decides at import whether it counts for several
+    # processes, and `tracker serve` says so (PROMETHEUS_MULTIPROC_DIR) only before it forks.
+    from .ops.views import register_metrics
+
+    register_metrics(app)
     return app
+
+
+def register_queue(app: Flask, settings: Settings) -> None:
+    """The background queue: work made by a request is queued the moment its transaction commits.
+    Under tests jobs run at once, in the request's thread (Huey's immediate mode)."""
+    from .jobs import Queue
+
+    queue = Queue(settings, app.extensions["tracker_db"], immediate=settings.environment == "testing")
+    queue.watch_commits(app.extensions["tracker_db"])
+    app.extensions["tracker_queue"] = queue
 
 
 def register_blueprints(app: Flask) -> None:
@@ -66,6 +82,7 @@ def register_blueprints(app: Flask) -> None:
     from .donations import views as _donations  # noqa: F401
     from .payments import views as _payments  # noqa: F401
     from .public.views import bp as public_bp
+    from .webhooks import views as _webhooks  # noqa: F401
     from .widget.views import bp as widget_bp
 
     for blueprint in (public_bp, widget_bp, api_bp, admin_bp):

@@ -5,8 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import os
 import secrets
+import shutil
+import signal
+import subprocess
 import sys
 from datetime import datetime, timezone
 from functools import update_wrapper
@@ -397,13 +401,80 @@ def import_command(ctx: Context, file: str, fmt: str, encoding: str) -> None:
                        "address against your wallet, then show it under Payment methods in the admin")
 
 
+class WorkerCommand(click.Command):
+    """`tracker worker --help` says which queue storage and how many threads this config gives."""
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_help(ctx, formatter)
+        from .jobs import storage_description
+
+        try:
+            found = ctx.find_object(Context)
+            config = load_settings(found.config_path if found is not None else None)
+        except ConfigError as exc:
+            formatter.write_paragraph()
+            formatter.write_text(f"(The config could not be read: {exc})")
+            return
+        formatter.write_paragraph()
+        formatter.write_text(f"With this config: queue storage {storage_description(config)}, "
+                             f"{config.queue.workers} worker thread(s), sweep every {config.queue.sweep_minutes} "
+                             "minute(s).")
+
+
+@main.command(cls=WorkerCommand)
+@click.option("--workers", type=int, help="Worker threads (default: [queue] workers).")
+@pass_context
+def worker(ctx: Context, workers: int | None) -> None:
+    """Run the background worker: webhook deliveries, e-mail, payment follow-ups, chain polls, rates.
+
+    A Huey consumer. Its queue lives in SQLite (instance/queue.db) unless [redis] url is set,
+    then in Redis, so workers on several hosts share it. Each periodic job runs once per
+    deployment however many workers run (a lease row in the database). Ctrl+C stops it after
+    the jobs in hand.
+    """
+    from .jobs import Queue, storage_description
+
+    config = ctx.settings
+    if not schema.is_up_to_date(ctx.engine):
+        fail("the database is not migrated to the latest schema: run `tracker db upgrade` (or `tracker init`)")
+    threads = workers or config.queue.workers
+    if threads < 1:
+        fail("--workers must be at least 1")
+    queue = Queue(config, make_sessionmaker(ctx.engine))
+    click.echo(f"worker: queue in {storage_description(config)}, {threads} thread(s) (Ctrl+C to stop)")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(name)s: %(message)s")
+    consumer = queue.huey.create_consumer(workers=threads, worker_type="thread", periodic=True,
+                                          check_worker_health=True)
+    consumer.run()
+
+
+def start_worker(ctx: Context) -> subprocess.Popen[bytes]:
+    """`tracker worker` beside the web server (make run), with the same config."""
+    command = [sys.executable, "-m", "tracker"]
+    if ctx.config_path:
+        command += ["--config", str(ctx.config_path)]
+    return subprocess.Popen([*command, "worker"])
+
+
+def stop_worker(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 @main.command()
 @click.option("--host", help="Address to listen on (default from config: 127.0.0.1).")
 @click.option("--port", type=int, help="Port (default from config: 5000).")
 @click.option("--workers", type=int, help="gunicorn worker processes (default from config).")
 @click.option("--dev", is_flag=True, help="Use Flask's development server with the reloader instead of gunicorn.")
+@click.option("--with-worker", is_flag=True, help="Also run `tracker worker` (Ctrl+C stops both); make run does.")
 @pass_context
-def serve(ctx: Context, host: str | None, port: int | None, workers: int | None, dev: bool) -> None:
+def serve(ctx: Context, host: str | None, port: int | None, workers: int | None, dev: bool,
+          with_worker: bool) -> None:
     """Serve the app (gunicorn; use a reverse proxy for TLS in production)."""
     config = ctx.settings
     if not schema.is_up_to_date(ctx.engine):
@@ -411,12 +482,17 @@ def serve(ctx: Context, host: str | None, port: int | None, workers: int | None,
     ctx.engine.dispose()  # each worker opens its own connections
     host, port = host or config.server.host, port or config.server.port
     click.echo(f"serving {config.site.name} on http://{host}:{port}/ (Ctrl+C to stop)")
-    if dev:
-        from . import create_app
+    background = start_worker(ctx) if with_worker else None
+    try:
+        if dev:
+            from . import create_app
 
-        create_app(config).run(host=host, port=port, debug=config.is_development, use_reloader=True)
-        return
-    run_gunicorn(config, host, port, workers or config.server.workers)
+            create_app(config).run(host=host, port=port, debug=config.is_development, use_reloader=True)
+            return
+        run_gunicorn(config, host, port, workers or config.server.workers)
+    finally:
+        if background is not None:
+            stop_worker(background)
 
 
 def run_gunicorn(config: Settings, host: str, port: int, workers: int) -> None:
@@ -439,6 +515,7 @@ def run_gunicorn(config: Settings, host: str, port: int, workers: int) -> None:
             # Gunicorn's control socket defaults to one path per user (~/.gunicorn/gunicorn.ctl):
             # two trackers of one user would share it. Ours lives in this instance's folder.
             self.cfg.set("control_socket", str(Path(config.instance_path).resolve() / "gunicorn.ctl"))
+            self.cfg.set("child_exit", _metrics_child_exit)
 
         def load(self) -> Any:
             # Built in each worker after the fork, so no connection is shared between processes.
@@ -446,6 +523,17 @@ def run_gunicorn(config: Settings, host: str, port: int, workers: int) -> None:
 
             return create_app(config)
 
+    # Every worker process counts its own requests; /metrics adds up the files they keep here.
+    metrics = Path(config.instance_path).resolve() / "metrics"
+    shutil.rmtree(metrics, ignore_errors=True)
+    metrics.mkdir(parents=True, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
     TrackerServer().run()
+
+
+def _metrics_child_exit(_server: Any, worker: Any) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
 if __name__ == "__main__":
     main(prog_name="tracker")

@@ -120,9 +120,9 @@ class WidgetSettings:
 class QueueSettings:
     #: Consumer threads a `tracker worker` runs.
     workers: int = 2
-    #: Seconds between the sweeps that pick up due work (webhook deliveries, retries of work a
+    #: Minutes between the sweeps that pick up due work (webhook deliveries, retries of work a
     #: killed worker left); jobs are also queued at once when a request commits.
-    sweep_seconds: int = 10
+    sweep_minutes: int = 1
 
 
 @dataclass(frozen=True)
@@ -402,8 +402,8 @@ def _validate(settings: Settings) -> Settings:
     if 0 < settings.widget.max_age <= settings.widget.process_cache_seconds:
         # The browsers' share is max_age minus this: at max_age or more nothing would be left.
         raise ConfigError(src, "widget.process_cache_seconds", "must be less than widget.max_age")
-    if settings.queue.workers < 1 or settings.queue.sweep_seconds < 1:
-        raise ConfigError(src, "queue", "workers and sweep_seconds must be at least 1")
+    if settings.queue.workers < 1 or settings.queue.sweep_minutes < 1:
+        raise ConfigError(src, "queue", "workers and sweep_minutes must be at least 1")
     if settings.smtp.security not in ("starttls", "tls", "none"):
         raise ConfigError(src, "smtp.security", "must be starttls, tls or none")
     if settings.smtp.host and not settings.smtp.sender:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Iterator, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, inspect, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -103,6 +104,11 @@ def lock(session: Session, obj: T) -> T:
     key = dict(zip((column.key for column in mapper.primary_key), state.identity or (), strict=True))
     query = select(mapper.class_).filter_by(**key).with_for_update().execution_options(populate_existing=True)
     return session.scalars(query).one()
+
+
+def upsert_for(session: Session) -> Any:
+    """The dialect's INSERT with ON CONFLICT support (PostgreSQL's or SQLite's)."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def begin_write(session: Session) -> None:

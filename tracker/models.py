@@ -367,6 +367,116 @@ class PaymentMethod(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
+# --- Engine: periodic leases, the outbox of events, outgoing webhooks ---
+
+#: Events an outgoing webhook endpoint may subscribe to (docs/webhooks.md).
+WEBHOOK_EVENTS = ("donation.recorded", "donation.confirmed", "donation.refunded", "milestone.reached",
+                  "goal.reached", "period.closed")
+#: Events only e-mailed to the publisher, never sent to webhooks.
+NOTICE_EVENTS = ("endpoint.disabled", "watcher.failing")
+DELIVERY_STATES = ("pending", "delivered", "failed")
+
+
+class JobLease(Base):
+    """When a periodic job next runs. A consumer runs it only if it moves `next_run_at` on
+    itself (a conditional UPDATE), so a schedule runs once per deployment however many
+    consumers, on however many hosts, see it come due."""
+
+    __tablename__ = "job_lease"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    next_run_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    holder: Mapped[str] = mapped_column(String(120), default="")
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class OutboxEvent(Base):
+    """Something that happened, written in the transaction that made it happen (the outbox
+    pattern): deliveries and e-mails are made from these, so a crash between the change and
+    the notice loses nothing, and the unique key makes each notice happen once."""
+
+    __tablename__ = "outbox_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: e.g. "donation.recorded:<uid>", "milestone.reached:<campaign>:<period>:<milestone>".
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    type: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    #: When the publisher was e-mailed about it; NULL while a message is still owed.
+    mailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    mail_due: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+
+
+class WebhookEndpoint(Base):
+    """A URL of the publisher's that is told about events, signed per Standard Webhooks."""
+
+    __tablename__ = "webhook_endpoint"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    description: Mapped[str] = mapped_column(String(200), default="")
+    #: Space-separated event types (WEBHOOK_EVENTS).
+    events: Mapped[str] = mapped_column(String(400))
+    #: "whsec_" + base64 of 32 random bytes; shown once, when the endpoint is made.
+    secret: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Since when every delivery has failed (NULL while the endpoint answers).
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    disabled_reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def event_types(self) -> list[str]:
+        return self.events.split()
+
+
+class WebhookDelivery(Base):
+    """One event for one endpoint, retried with backoff until it is delivered or given up."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (
+        UniqueConstraint("endpoint_id", "event_id"),
+        CheckConstraint(_in("state", DELIVERY_STATES), name="state_known"),
+        Index("ix_webhook_delivery_due", "state", "next_attempt_at"),
+        Index("ix_webhook_delivery_endpoint", "endpoint_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("webhook_endpoint.id", ondelete="CASCADE"))
+    event_id: Mapped[int] = mapped_column(ForeignKey("outbox_event.id", ondelete="CASCADE"))
+    #: The webhook-id header: the same for every attempt, so receivers can drop repeats.
+    message_id: Mapped[str] = mapped_column(String(40), unique=True)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: A sender holds the delivery until then (a worker killed mid-send lets it go again).
+    leased_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    endpoint: Mapped[WebhookEndpoint] = relationship()
+    event: Mapped[OutboxEvent] = relationship()
+
+
+class WebhookAttempt(Base):
+    """One try of a delivery: what the endpoint answered, and how fast."""
+
+    __tablename__ = "webhook_attempt"
+    __table_args__ = (Index("ix_webhook_attempt_delivery", "delivery_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("webhook_delivery.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    latency_ms: Mapped[int] = mapped_column(Integer, default=0)
+    #: The first bytes of the answer, or why there was none.
+    excerpt: Mapped[str] = mapped_column(String(500), default="")
+    ok: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 class AuditEvent(Base):
     """Who changed what, when and from where, with the values before and after."""
 

@@ -24,8 +24,9 @@ from sqlalchemy.orm import Session
 from tracker import create_app
 from tracker.demo import load_demo
 from tracker.donations.ledger import record_donation
-from tracker.models import Base, Campaign, PaymentMethod, User
+from tracker.models import Base, Campaign, OutboxEvent, PaymentMethod, User, WebhookDelivery, WebhookEndpoint
 from tracker.money import Money
+from tracker.webhooks.signing import new_secret
 
 # Slow (the sweep sends thousands of requests); CI runs it with the rest: `pytest -m 'not slow'` leaves it out locally.
 pytestmark = pytest.mark.slow
@@ -132,13 +133,24 @@ def world(app: Any, app_session: Session, make_user: Callable[..., User]) -> Sim
     owner = make_user(OWNER, role="owner")
     btc = app_session.scalar(select(PaymentMethod).where(PaymentMethod.coin == "BTC"))
     assert btc is not None
+    endpoint = WebhookEndpoint(url="https://203.0.113.9/in", events="donation.recorded", secret=new_secret(),
+                               description=HOSTILE_NAME)
+    app_session.add(endpoint)
+    app_session.flush()
+    event = app_session.scalars(select(OutboxEvent).order_by(OutboxEvent.id)).first()
+    assert event is not None
+    delivery = WebhookDelivery(endpoint_id=endpoint.id, event_id=event.id, message_id="msg_world", state="failed")
+    app_session.add(delivery)
+    app_session.commit()
     return SimpleNamespace(campaign_id=campaign.id, slug=campaign.slug, donation_id=hostile.id,
-                           pending_id=pending.id, method_id=btc.id, owner_id=owner.id)
+                           pending_id=pending.id, method_id=btc.id, owner_id=owner.id, endpoint_id=endpoint.id,
+                           delivery_id=delivery.id)
 
 
 def valid_path_values(world: SimpleNamespace) -> dict[str, str]:
     return {"slug": world.slug, "method_id": str(world.method_id), "donation_id": str(world.donation_id),
-            "user_id": str(world.owner_id), "filename": "css/public.css"}
+            "user_id": str(world.owner_id), "filename": "css/public.css", "endpoint_id": str(world.endpoint_id),
+            "delivery_id": str(world.delivery_id)}
 
 
 #: Per POST endpoint: the fields with their kinds, and a body that gets as far as the domain code.
@@ -208,6 +220,12 @@ def post_forms(world: SimpleNamespace) -> dict[str, tuple[dict[str, str], dict[s
         "admin.rate_add": ({"base": CHOICE, "quote": CHOICE, "rate": "rate", "as_of": DATE, "source": TEXT},
                            {"base": "BTC", "quote": "EUR", "rate": "55000.5", "as_of": "2026-01-02T03:04",
                             "source": "sweep"}),
+        "admin.webhook_add": ({"url": TEXT, "description": TEXT, "events": CHOICE},
+                              {"url": "https://203.0.113.10/more", "description": "sweep",
+                               "events": "donation.recorded"}),
+        "admin.webhook_toggle": ({}, {}),
+        "admin.webhook_delete": ({}, {}),
+        "admin.webhook_resend": ({}, {}),
         "admin.user_create": ({"email": TEXT, "password": SECRET, "role": CHOICE},
                               {"email": "new@example.org", "password": "a long enough password", "role": "viewer"}),
         "admin.user_update": ({"role": CHOICE, "active": CHOICE}, {"role": "owner", "active": "1"}),

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from ..audit import Actor, record_event
 from ..campaigns.operations import CampaignInput, MilestoneInput, save_campaign
 from ..campaigns.progress import period_key
+from ..db import upsert_for
 from ..errors import DomainError, InvalidInput
 from ..models import (
     DONATION_SOURCES,
@@ -39,7 +40,7 @@ from ..models import (
 from ..money import MAX_MINOR, Money, normalize_currency
 from ..payments.operations import PaymentMethodInput, save_payment_method
 from .export import DONATION_COLUMNS, FORMAT, VERSION, restore_cell
-from .ledger import count_many_in_totals, upsert_for
+from .ledger import count_many_in_totals
 from .rates import RateBook, parse_rate
 
 

@@ -12,13 +12,13 @@ from typing import Any, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..audit import Actor, record_event, snapshot
 from ..campaigns.progress import campaign_progress, period_key
-from ..db import lock
+from ..db import lock, upsert_for
 from ..errors import Conflict, InvalidInput, NotFound
+from ..events import donation_changed
 from ..models import DONATION_SOURCES, DONATION_STATUSES, Campaign, DayTotal, Donation, PeriodTotal, utcnow
 from ..money import MAX_MINOR, Money
 from .rates import Conversion, convert
@@ -39,11 +39,6 @@ def get_donation(session: Session, donation_id: int) -> Donation:
     if donation is None:
         raise NotFound("there is no such donation")
     return donation
-
-
-def upsert_for(session: Session) -> Any:
-    """The dialect's INSERT with ON CONFLICT support (PostgreSQL's or SQLite's)."""
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def _bump_total(session: Session, campaign_id: int, period_start: datetime, *, raised: int = 0,
@@ -222,6 +217,7 @@ def record_donation(
     count_in_totals(session, donation, +1)
     if audit:
         record_event(session, actor, f"donation.{'adjust' if source == 'adjustment' else 'record'}", donation)
+    donation_changed(session, donation, "record")
     return Recorded(donation, created=True)
 
 
@@ -279,6 +275,7 @@ def _change(session: Session, donation: Donation, actor: Actor, action: str, **c
     session.flush()
     count_in_totals(session, donation, +1)
     record_event(session, actor, action, donation, before=before)
+    donation_changed(session, donation, action.removeprefix("donation."))
     return donation
 
 

@@ -1,0 +1,1 @@
+"""Outgoing webhooks: endpoints the publisher registers, signed deliveries with retries."""
