@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response as BaseResponse
@@ -61,11 +61,23 @@ def _raw_body() -> bytes:
     return body
 
 
+@bp.url_value_preprocessor
+def capture_body(_endpoint: str | None, _values: dict[str, Any] | None) -> None:
+    """Read the raw body before anything else can (the app's NUL check reads forms, which drains the stream)."""
+    # URL value preprocessors run before every before_request function, the app's included.
+    try:
+        g.hook_body = _raw_body()
+    except Refused as exc:
+        g.hook_refusal = exc
+
+
 def _answer(processor: str) -> tuple[Response, int]:
     """Verify, store and apply one delivery; 2xx once it is stored, 4xx with the reason when refused."""
     now = utcnow()
     try:
-        body = _raw_body()
+        if "hook_refusal" in g:
+            raise g.hook_refusal
+        body: bytes = g.hook_body
         delivery = verify(settings(), processor, request.headers, body, now)
     except Refused as exc:
         log.warning("%s webhook refused (%s): %s", processor, exc.status, exc.reason)
