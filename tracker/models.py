@@ -395,8 +395,7 @@ class AuditEvent(Base):
 #: The inbound webhook connections (one endpoint each, see tracker/processors/).
 PROCESSORS = ("stripe", "btcpay", "kofi", "github", "standard")
 #: What became of an inbound event. `waiting`: a refund or dispute that arrived before its payment.
-INBOUND_STATES = ("processed", "ignored", "needs_attention", "needs_rate", "pending_fetch", "waiting", "failed",
-                  "refused")
+INBOUND_STATES = ("processed", "ignored", "needs_attention", "needs_rate", "pending_fetch", "waiting", "failed")
 
 
 class InboundEvent(Base):
@@ -429,7 +428,7 @@ class InboundEvent(Base):
     #: The body exactly as received, so it can be processed again.
     body: Mapped[bytes] = mapped_column(LargeBinary)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    #: How the signature was checked: "current" or "previous" secret, "token" (Ko-fi), "invalid".
+    #: Which secret the signature matched: "current" or "previous", or "token" (Ko-fi).
     signature: Mapped[str] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(16))
     #: Why it is in this state, for the admin ("no USD→EUR rate", "unknown campaign 'x'").

@@ -28,8 +28,6 @@ MODULES: dict[str, ModuleType] = {"stripe": stripe, "btcpay": btcpay, "kofi": ko
                                   "standard": standard}
 #: Longest wait between two follow-up attempts.
 MAX_BACKOFF = timedelta(hours=6)
-#: Kept for every connection in place of refused deliveries: only the latest, so forgeries cannot fill the table.
-REFUSED_KEY = "-refused-"
 
 
 def connection_settings(settings: Settings, processor: str) -> ProcessorSettings:
@@ -73,8 +71,6 @@ def process_event(session: Session, settings: Settings, event: InboundEvent, *, 
     """Apply a stored event (again) under its row lock; its state says what happened."""
     now = now or utcnow()
     event = lock(session, event)
-    if event.state == "refused":
-        raise NotFound("a refused delivery has no event to process")
     module = MODULES[event.processor]
     ctx = Context(session, settings, now, fetch_invoice)
     try:
@@ -106,35 +102,18 @@ def _settle(event: InboundEvent, outcome: Outcome, now: datetime) -> None:
     event.updated_at = now
 
 
-def note_refused(session: Session, processor: str, reason: str, now: datetime | None = None) -> None:
-    """Remember the latest refused delivery of a connection (one row each), for the admin's page."""
-    now = now or utcnow()
-    values = dict(processor=processor, event_id=REFUSED_KEY, event_type="", subject=None, body=b"",
-                  received_at=now, signature="invalid", state="refused", reason=reason[:500], attempts=1,
-                  updated_at=now)
-    insert = upsert_for(session)(InboundEvent).values(**values)
-    session.execute(insert.on_conflict_do_update(
-        index_elements=["processor", "event_id"],
-        set_={"received_at": now, "reason": reason[:500], "attempts": InboundEvent.attempts + 1, "updated_at": now}))
-
-
 def get_event(session: Session, event_id: int) -> InboundEvent:
     event = session.get(InboundEvent, event_id)
-    if event is None or event.state == "refused":
+    if event is None:
         raise NotFound("there is no such inbound event")
     return event
 
 
 def latest_events(session: Session, processor: str, limit: int = 10) -> list[InboundEvent]:
-    """A connection's latest deliveries, newest first (refused ones excluded)."""
+    """A connection's latest stored deliveries, newest first."""
     return list(session.scalars(
-        select(InboundEvent).where(InboundEvent.processor == processor, InboundEvent.event_id != REFUSED_KEY)
+        select(InboundEvent).where(InboundEvent.processor == processor)
         .order_by(InboundEvent.received_at.desc(), InboundEvent.id.desc()).limit(limit)))
-
-
-def last_refused(session: Session, processor: str) -> InboundEvent | None:
-    return session.scalar(select(InboundEvent).where(InboundEvent.processor == processor,
-                                                     InboundEvent.event_id == REFUSED_KEY))
 
 
 def waiting_events(session: Session, limit: int = 100) -> list[InboundEvent]:

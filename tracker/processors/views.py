@@ -24,9 +24,7 @@ from .inbox import (
     MODULES,
     connection_settings,
     get_event,
-    last_refused,
     latest_events,
-    note_refused,
     process_event,
     receive,
     verify,
@@ -80,8 +78,8 @@ def _answer(processor: str) -> tuple[Response, int]:
         body: bytes = g.hook_body
         delivery = verify(settings(), processor, request.headers, body, now)
     except Refused as exc:
+        # Logged, not stored: a refused request writes nothing, so forgeries cannot fill the database.
         log.warning("%s webhook refused (%s): %s", processor, exc.status, exc.reason)
-        _remember_refusal(processor, exc.reason)
         return jsonify(error=exc.reason), exc.status
     fetch = _inline_invoice(delivery) if processor == "btcpay" else None
     try:
@@ -114,14 +112,6 @@ def _inline_invoice(delivery: Any) -> Any:
             raise btcpay.FetchFailed(reason)
         return failed
     return lambda _store, _invoice: invoice
-
-
-def _remember_refusal(processor: str, reason: str) -> None:
-    try:
-        note_refused(db(), processor, reason)
-        db().commit()
-    except SQLAlchemyError:
-        db().rollback()
 
 
 @bp.post("/stripe")
@@ -170,7 +160,7 @@ def connections() -> str:
     rows = [{"name": name, "title": TITLES[name], "url": f"{base}/hooks/{PATHS[name]}",
              "configured": _configured(name),
              "default_campaign": connection_settings(settings(), name).default_campaign,
-             "events": latest_events(session, name), "refused": last_refused(session, name)}
+             "events": latest_events(session, name)}
             for name in MODULES]
     return render_template("admin/connections.html", connections=rows, waiting=waiting_events(session),
                            form=ActionForm())

@@ -16,7 +16,7 @@ branch_labels = None
 depends_on = None
 
 PROCESSORS = ("stripe", "btcpay", "kofi", "github", "standard")
-STATES = ("processed", "ignored", "needs_attention", "needs_rate", "pending_fetch", "waiting", "failed", "refused")
+STATES = ("processed", "ignored", "needs_attention", "needs_rate", "pending_fetch", "waiting", "failed")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
