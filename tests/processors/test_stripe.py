@@ -219,3 +219,31 @@ def test_an_archived_campaign_is_not_counted(hooks, session, make_campaign):
     make_campaign("demo", status="archived")
     assert send_stripe(hooks, fixture("stripe_checkout_session_completed.json")).json["state"] == "needs_attention"
     assert session.scalar(select(func.count()).select_from(Donation)) == 0
+
+
+ODD_OBJECTS = [
+    [], "text", None, {"id": ["x"], "amount_total": "25.00", "currency": "usd", "payment_status": "paid"},
+    {"id": "cs_1", "amount_total": 2500, "currency": "zzz", "payment_status": "paid"},
+    {"id": "cs_2", "amount_total": 2500, "currency": 840, "payment_status": "paid", "metadata": []},
+    {"id": "cs_3", "amount_total": -5, "currency": "usd", "payment_status": "paid"},
+    {"id": "cs_\u0000nul", "amount_total": 2500, "currency": "usd", "payment_status": "paid",
+     "customer_details": {"name": "\u0000" * 500}, "client_reference_id": "x" * 500},
+    {"id": "ch_1", "amount": 2500, "currency": "usd", "amount_refunded": "all", "payment_intent": {"id": 5}},
+]
+
+
+def test_verified_events_of_any_shape_are_kept_never_a_500(hooks, session, make_campaign):
+    make_campaign("demo")
+    for number, obj in enumerate(ODD_OBJECTS):
+        for kind in ("checkout.session.completed", "charge.refunded", "invoice.paid", "charge.dispute.closed"):
+            event = {"id": f"evt_odd_{number}_{kind}", "type": kind, "created": "yesterday", "data": {"object": obj}}
+            response = send_stripe(hooks, event)
+            assert response.status_code == 200, (obj, kind, response.data)
+            assert response.json["state"] in ("processed", "failed", "ignored", "waiting", "needs_attention"), kind
+    # Only the session whose id held a NUL made a gift: control characters became spaces, the
+    # unusable name and the over-long article were left out.
+    [gift] = gifts(session)
+    assert (gift.external_id, gift.donor_name, gift.ref) == ("cs_ nul", None, None)
+    assert {e.state for e in inbox(session)} >= {"failed", "ignored"}
+    nul = {"id": "evt_\u0000", "type": "checkout.session.completed", "data": {"object": {}}}
+    assert send_stripe(hooks, nul).status_code == 200

@@ -8,11 +8,13 @@ applied yet wait in the inbox with a state the admin sees, and are tried again b
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from types import ModuleType
 from typing import Any, Callable
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ..config import ProcessorSettings, Settings
@@ -26,6 +28,8 @@ from .common import Context, Delivery, Outcome, Refused, Unusable, events_about
 #: The module of each connection, by the name used in the inbox and the URL.
 MODULES: dict[str, ModuleType] = {"stripe": stripe, "btcpay": btcpay, "kofi": kofi, "github": github,
                                   "standard": standard}
+log = logging.getLogger("tracker.processors")
+
 #: Longest wait between two follow-up attempts.
 MAX_BACKOFF = timedelta(hours=6)
 
@@ -73,11 +77,19 @@ def process_event(session: Session, settings: Settings, event: InboundEvent, *, 
     event = lock(session, event)
     module = MODULES[event.processor]
     ctx = Context(session, settings, now, fetch_invoice)
+    outcome: Outcome
     try:
-        outcome: Outcome = module.apply(ctx, event, module.payload_of(event.body),
-                                        connection_settings(settings, event.processor))
+        # A savepoint: an event that fails half-way leaves nothing of itself but its inbox row.
+        with session.begin_nested():
+            outcome = module.apply(ctx, event, module.payload_of(event.body),
+                                   connection_settings(settings, event.processor))
     except (Unusable, Refused) as exc:
         outcome = Outcome("failed", str(exc))
+    except SQLAlchemyError:
+        raise  # the database is busy or gone: the whole delivery fails (503) and is sent again
+    except Exception as exc:  # noqa: BLE001 - a verified event with a shape nobody foresaw
+        log.exception("%s event %s could not be applied", event.processor, event.event_id)
+        outcome = Outcome("failed", f"the event could not be applied ({type(exc).__name__}): see the server's log")
     _settle(event, outcome, now)
     session.flush()
     if outcome.state == "processed" and outcome.donation is not None and event.subject:

@@ -78,7 +78,10 @@ def verify(headers: Mapping[str, str], body: bytes, config: ProcessorSettings, n
     payload = parse_json(body)
     if not isinstance(payload, dict):
         raise Refused(400, "the body is not a JSON object")
-    return Delivery(message_id[:200], text_of(payload.get("type"), 100) or "gift", payload, matched,
+    event_id = text_of(message_id)
+    if not event_id:
+        raise Refused(400, "the webhook-id is empty")
+    return Delivery(event_id, text_of(payload.get("type"), 100) or "gift", payload, matched,
                     text_of(payload.get("id")))
 
 

@@ -67,11 +67,10 @@ def verify(headers: Mapping[str, str], body: bytes, config: ProcessorSettings, n
     if matched is None:
         raise Refused(401, "the Stripe signature does not match (wrong endpoint secret, or the body was changed)")
     payload = parse_json(body)
-    event_id, event_type = dig(payload, "id"), dig(payload, "type")
-    if not isinstance(event_id, str) or not event_id or not isinstance(event_type, str):
+    event_id, event_type = text_of(dig(payload, "id")), text_of(dig(payload, "type"), 100)
+    if not event_id or not event_type:
         raise Refused(400, "the body is not a Stripe event (no id or type)")
-    return Delivery(event_id[:200], event_type[:100], payload, matched,
-                    subject_of(event_type, dig(payload, "data", "object")))
+    return Delivery(event_id, event_type, payload, matched, subject_of(event_type, dig(payload, "data", "object")))
 
 
 def payload_of(body: bytes) -> Any:
@@ -86,10 +85,9 @@ def subject_of(event_type: str, obj: Any) -> str | None:
         value = obj.get(key)
         if isinstance(value, Mapping):
             value = value.get("id")
-        if isinstance(value, str) and value:
-            return value[:200]
-    value = obj.get("id")
-    return value[:200] if isinstance(value, str) else None
+        if text_of(value):
+            return text_of(value)
+    return text_of(obj.get("id"))
 
 
 def _campaign_slug(obj: Mapping[str, Any], config: ProcessorSettings) -> str:
@@ -141,8 +139,8 @@ def apply(ctx: Context, event: InboundEvent, payload: Any, config: ProcessorSett
 
 
 def _id(obj: Mapping[str, Any]) -> str:
-    value = obj.get("id")
-    if not isinstance(value, str) or not value:
+    value = text_of(obj.get("id"))
+    if not value:
         raise Unusable("the object has no id")
     return value
 
