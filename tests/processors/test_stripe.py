@@ -16,7 +16,7 @@ from tracker.donations.rates import record_rate
 from tracker.models import Donation, InboundEvent
 from tracker.processors.jobs import retry_needing_rate
 
-SESSION_ID = "cs_test_a1WvnB3eDguI7dxy6llB3LBqeRB5l2QhNNr16hRCO6i5k0dAHJX0By35np"
+PAYMENT_INTENT = "pi_3NiEd6CwCgBEGV8O0mJ5cV5e"
 
 
 def gifts(session):
@@ -44,7 +44,7 @@ def test_a_paid_checkout_session_records_one_gift_with_its_article(hooks, sessio
     assert response.json["state"] == "processed"
     [gift] = gifts(session)
     assert (gift.amount_minor, gift.currency, gift.status) == (2500, "USD", "confirmed")
-    assert gift.external_id == SESSION_ID
+    assert gift.external_id == PAYMENT_INTENT
     assert gift.ref == "2026/12/city-council-budget"
     assert gift.donor_name == "Ada Reader" and not gift.is_public
     assert campaign_progress(session, campaign).raised.minor == 2500

@@ -110,8 +110,11 @@ def apply(ctx: Context, event: InboundEvent, payload: Any, config: ProcessorSett
             return Outcome("ignored", "a subscription's first payment is counted by its invoice.paid event")
         if obj.get("payment_status") != "paid":
             return Outcome("ignored", "not paid yet: checkout.session.async_payment_succeeded will follow")
+        # Keyed by the payment intent (the session's id when it has none): Stripe's payments export
+        # names payments by it, so a payment both exported and sent here is one gift.
         return record_gift(ctx, SOURCE, Gift(
-            external_id=_id(obj), amount=amount_from_minor(obj.get("amount_total"), obj.get("currency")),
+            external_id=text_of(obj.get("payment_intent")) or _id(obj),
+            amount=amount_from_minor(obj.get("amount_total"), obj.get("currency")),
             received_at=received, campaign_slug=_campaign_slug(obj, config),
             donor_name=text_of(dig(obj, "customer_details", "name")),
             ref=clean_ref(obj.get("client_reference_id")) or clean_ref(dig(obj, "metadata", "ref"))))
