@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -134,3 +135,23 @@ def test_a_bad_row_refuses_the_whole_export(cli, session, make_campaign, tmp_pat
     result = cli("import", copy(tmp_path, "bad.csv", text), "--campaign", "demo")
     assert result.exit_code != 0 and "line 3" in result.output and "nothing was imported" in result.output
     assert ledger(session, "stripe") == {}
+
+
+def test_the_admin_import_reads_a_processor_export(admin, session, make_campaign):
+    make_campaign("demo", currency="EUR")
+    data = (FIXTURES / "opencollective_transactions.csv").read_bytes()
+    import io
+
+    page = admin.post("/admin/donations/import", data={"file": (io.BytesIO(data), "transactions.csv"),
+                                                        "campaign": "demo"}, content_type="multipart/form-data")
+    assert page.status_code == 200, page.data
+    text = page.get_data(as_text=True)
+    assert "<strong>2</strong> new donation(s)" in text
+    payload = re.search(r'name="payload" type="hidden" value="([^"]+)"', text).group(1)
+    signature = re.search(r'name="signature" type="hidden" value="([^"]+)"', text).group(1)
+    done = admin.post("/admin/donations/import/confirm", data={"payload": payload, "signature": signature})
+    assert done.status_code == 302
+    assert len(ledger(session, "opencollective")) == 2
+    unknown = admin.post("/admin/donations/import", data={"file": (io.BytesIO(b"a,b\n1,2\n"), "x.csv")},
+                         content_type="multipart/form-data")
+    assert unknown.status_code == 422 and "Columns found: a, b" in unknown.get_data(as_text=True)

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Callable, Iterable
 
+from ..donations.export import DONATION_COLUMNS
 from ..errors import DomainError
 from ..models import DONATION_SOURCES
 
@@ -67,6 +68,8 @@ def parse_map(pairs: Iterable[str]) -> dict[str, str]:
     """`COLUMN=FIELD` pairs as {field: column}; DomainError naming a malformed pair or unknown field."""
     mapping: dict[str, str] = {}
     for pair in pairs:
+        if not pair.strip():
+            continue
         column, sep, name = pair.rpartition("=")
         name = name.strip().lower()
         if not sep or not column.strip():
@@ -297,10 +300,24 @@ def translate_export(text: str, *, campaign: str = "", mapping: dict[str, str] |
     fmt = recognise(header)
     if fmt is None:
         expected = "; ".join(f"{f.name}: {', '.join(c.replace('|', ' or ') for c in f.columns)}" for f in FORMATS)
+        lacking = ", ".join(column for column in OWN_COLUMNS if column not in header)
         raise DomainError(
-            f"this file matches no known format. Columns found: {', '.join(header)}. Columns expected: the "
-            f"tracker's own ({', '.join(OWN_COLUMNS)}); {expected}. Or name its columns with --map COLUMN=FIELD "
-            f"(fields: {', '.join(MAP_FIELDS)}) and --source")
+            f"the CSV lacks the column(s) {lacking} of the tracker's own format and matches no processor's export. "
+            f"Columns found: {', '.join(header)}. Columns expected: {expected}. Or name its columns with "
+            f"--map COLUMN=FIELD (fields: {', '.join(MAP_FIELDS)}) and --source")
     if not campaign and not (fmt.names_campaign and fmt.names_campaign in header):
         raise DomainError(f"a {fmt.name} names no campaign: give one with --campaign SLUG")
     return fmt.read(header, rows, campaign)
+
+
+def as_import_csv(translated: Translated) -> str:
+    """The translated rows as the tracker's own donations CSV (what the admin's preview signs and imports)."""
+    out = io.StringIO(newline="")
+    columns = [c for c in DONATION_COLUMNS if c not in ("uid", "goal_amount", "goal_currency", "rate", "rate_source",
+                                                        "rate_as_of", "recorded_at")]
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for _line, row in translated.rows:
+        # The import strips one leading apostrophe (the export's guard against formulas): keep a real one.
+        writer.writerow({key: "'" + value if value.startswith("'") else value for key, value in row.items()})
+    return out.getvalue()
