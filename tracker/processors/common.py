@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
@@ -78,7 +78,6 @@ class Gift:
     is_public: bool = False
     ref: str | None = None
     recurring: bool = False
-    notes: tuple[str, ...] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)
@@ -221,10 +220,9 @@ def record_gift(ctx: Context, source: str, gift: Gift) -> Outcome:
         return Outcome("needs_rate", exc.message, retry_in=3600)
     except DomainError as exc:
         return Outcome("failed", exc.message)
-    note = "; ".join(gift.notes)
     if not recorded.created:
         return Outcome("processed", "the gift was already in the ledger", recorded.donation)
-    return Outcome("processed", note, recorded.donation)
+    return Outcome("processed", "recorded", recorded.donation)
 
 
 def events_about(session: Session, processor: str, subject: str, states: tuple[str, ...]) -> list[InboundEvent]:

@@ -8,6 +8,7 @@ nothing when a monthly sponsorship renews, so `renewals_due` lists the months to
 from __future__ import annotations
 
 import binascii
+import calendar
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Mapping
@@ -109,8 +110,6 @@ def apply(ctx: Context, event: InboundEvent, payload: Any, config: ProcessorSett
 
 def months_after(start: datetime, now: datetime) -> list[datetime]:
     """The monthly anniversaries of `start` after it, up to `now` (a 31st renews on the month's last day)."""
-    import calendar
-
     found: list[datetime] = []
     year, month = start.year, start.month
     while True:

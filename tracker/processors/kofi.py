@@ -9,6 +9,7 @@ message are not shown publicly.
 from __future__ import annotations
 
 import hmac
+import json
 from datetime import datetime
 from typing import Any, Mapping
 from urllib.parse import parse_qs
@@ -33,8 +34,6 @@ SOURCE = "kofi"
 
 def payload_of(body: bytes) -> Any:
     """The JSON of the `data` field of the form-encoded body, or Refused(400)."""
-    import json
-
     try:
         fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False, max_num_fields=50)
     except (UnicodeDecodeError, ValueError) as exc:
