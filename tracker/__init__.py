@@ -81,9 +81,10 @@ def register_blueprints(app: Flask) -> None:
     from .campaigns import views as _campaigns  # noqa: F401
     from .donations import views as _donations  # noqa: F401
     from .payments import views as _payments  # noqa: F401
+    from .processors.views import bp as hooks_bp
     from .public.views import bp as public_bp
     from .webhooks import views as _webhooks  # noqa: F401
     from .widget.views import bp as widget_bp
 
-    for blueprint in (public_bp, widget_bp, api_bp, admin_bp):
+    for blueprint in (public_bp, widget_bp, api_bp, hooks_bp, admin_bp):
         app.register_blueprint(blueprint)

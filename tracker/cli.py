@@ -360,15 +360,26 @@ def read_text_file(path: str, encoding: str) -> str:
 @click.option("--format", "fmt", type=click.Choice(["auto", "json", "csv"]), default="auto", show_default=True)
 @click.option("--encoding", type=click.Choice(["utf-8", "cp1252", "latin-1"]), default="utf-8", show_default=True,
               help="The file's encoding (UTF-8 with or without BOM by default; cp1252 for Excel on Windows).")
+@click.option("--campaign", default="", help="Campaign slug for a processor's export, which names none itself.")
+@click.option("--map", "maps", multiple=True, metavar="COLUMN=FIELD",
+              help="Read any other CSV: which column is the id, amount, currency, date, name, message, status, "
+                   "campaign or ref (repeat it).")
+@click.option("--source", default="import", show_default=True,
+              help="With --map: whose gifts these are (kofi, givewp, paypal, …), the same as that processor's "
+                   "webhook so a gift seen both ways is one donation.")
 @pass_context
 @domain_errors
-def import_command(ctx: Context, file: str, fmt: str, encoding: str) -> None:
-    """Import a JSON backup or a donations CSV. Rows already present are skipped.
+def import_command(ctx: Context, file: str, fmt: str, encoding: str, campaign: str, maps: tuple[str, ...],
+                   source: str) -> None:
+    """Import a JSON backup, a donations CSV, or a processor's export. Rows already present are skipped.
 
+    Stripe's payments export, PayPal's activity download and Open Collective's transactions are
+    recognised by their header row (give --campaign); any other CSV is read with --map.
     All or nothing: if any row is refused, every problem is listed with its line and
     nothing is saved.
     """
     from .donations.imports import import_json, import_rows, read_csv_rows
+    from .processors.exports import parse_map, translate_export
 
     if fmt == "auto":
         fmt = "json" if file.endswith(".json") else "csv"
@@ -383,11 +394,22 @@ def import_command(ctx: Context, file: str, fmt: str, encoding: str) -> None:
             with click.progressbar(length=total, label="importing", file=sys.stderr) as bar:
                 report = import_json(session, data, actor=CLI_ACTOR, progress=bar.update)
         else:
-            try:
-                # newline="": line ends inside quoted cells (CRLF in a message) stay as they were.
-                rows = list(read_csv_rows(io.StringIO(text, newline="")))
-            except csv.Error as exc:
-                fail(f"the CSV cannot be read: {exc}")
+            translated = translate_export(text, campaign=campaign, mapping=parse_map(maps), source=source)
+            if translated is not None:
+                for line, message in translated.errors[:50]:
+                    click.echo(f"line {line}: {message}", err=True)
+                if translated.errors:
+                    fail(f"{len(translated.errors)} row(s) of the {translated.format} refused: nothing was imported")
+                click.echo(f"read as {translated.format}: {len(translated.rows)} gift(s); "
+                           f"{len(translated.skipped)} row(s) are not gifts (fees, payouts, failed payments)",
+                           err=True)
+                rows = translated.rows
+            else:
+                try:
+                    # newline="": line ends inside quoted cells (CRLF in a message) stay as they were.
+                    rows = list(read_csv_rows(io.StringIO(text, newline="")))
+                except csv.Error as exc:
+                    fail(f"the CSV cannot be read: {exc}")
             with click.progressbar(length=len(rows), label="importing", file=sys.stderr) as bar:
                 report = import_rows(session, rows, actor=CLI_ACTOR, progress=bar.update)
         if not report.ok:

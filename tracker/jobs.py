@@ -84,8 +84,12 @@ def add_periodic(name: str, function: JobFunction, every: timedelta) -> None:
 
 def load_jobs() -> None:
     """Import every module that registers jobs (each area keeps its jobs beside its code)."""
-    from . import notices  # noqa: F401
-    from .webhooks import delivery  # noqa: F401
+    from . import notices
+    from .processors import jobs as processor_jobs
+
+    add_periodic("tracker.daily_digest", notices.daily_digest, timedelta(days=1))
+    for function, seconds in processor_jobs.PERIODIC:
+        add_periodic(f"processors.{function.__name__}", function, timedelta(seconds=seconds))
 
 
 def storage_description(settings: Settings) -> str:

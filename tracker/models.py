@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -497,3 +498,55 @@ class AuditEvent(Base):
     ip_address: Mapped[str | None] = mapped_column(String(64))
 
     user: Mapped[User | None] = relationship()
+
+
+# --- Processors ---------------------------------------------------------------------------
+
+#: The inbound webhook connections (one endpoint each, see tracker/processors/).
+PROCESSORS = ("stripe", "btcpay", "kofi", "github", "standard")
+#: What became of an inbound event. `waiting`: a refund or dispute that arrived before its payment.
+INBOUND_STATES = ("processed", "ignored", "needs_attention", "needs_rate", "pending_fetch", "waiting", "failed")
+
+
+class InboundEvent(Base):
+    """One event a processor sent, stored raw before it touches the ledger: the inbox.
+
+    The unique (processor, event id) makes a redelivery or a concurrent duplicate one row; the
+    donation's own key (source, external id) makes two events about one payment one gift.
+    """
+
+    __tablename__ = "inbound_event"
+    __table_args__ = (
+        CheckConstraint(_in("processor", PROCESSORS), name="processor_known"),
+        CheckConstraint(_in("state", INBOUND_STATES), name="state_known"),
+        UniqueConstraint("processor", "event_id"),
+        Index("ix_inbound_event_processor_received", "processor", "received_at", "id"),
+        Index("ix_inbound_event_state_next", "state", "next_attempt_at"),
+        Index("ix_inbound_event_subject", "processor", "subject"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    processor: Mapped[str] = mapped_column(String(16))
+    #: The processor's own id of the delivery or event (Stripe's evt_…, BTCPay's delivery id,
+    #: Ko-fi's message_id, GitHub's X-GitHub-Delivery, the webhook-id header).
+    event_id: Mapped[str] = mapped_column(String(200))
+    #: The processor's event type ("checkout.session.completed", "InvoiceSettled", "Donation", …).
+    event_type: Mapped[str] = mapped_column(String(100), default="")
+    #: What the event is about, linking events to each other: a payment intent, an invoice,
+    #: a sponsorship node id.
+    subject: Mapped[str | None] = mapped_column(String(200))
+    #: The body exactly as received, so it can be processed again.
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Which secret the signature matched: "current" or "previous", or "token" (Ko-fi).
+    signature: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))
+    #: Why it is in this state, for the admin ("no USD→EUR rate", "unknown campaign 'x'").
+    reason: Mapped[str] = mapped_column(Text, default="")
+    donation_id: Mapped[int | None] = mapped_column(ForeignKey("donation.id", ondelete="SET NULL"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: When the periodic follow-up should try again (pending_fetch, needs_rate).
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    donation: Mapped[Donation | None] = relationship()

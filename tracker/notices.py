@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
-from datetime import datetime, timedelta
+from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 
@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 
 from .config import Settings
 from .db import begin_write
-from .jobs import periodic
 from .models import OutboxEvent, User, utcnow
 
 log = logging.getLogger(__name__)
@@ -126,7 +125,6 @@ def send_due_mail(session: Session, settings: Settings, now: datetime | None = N
     return sent
 
 
-@periodic("tracker.daily_digest", every=timedelta(days=1))
 def daily_digest(session: Session, settings: Settings) -> str:
     """With `smtp.daily_digest`, one message listing the donations recorded since the last one."""
     if not settings.smtp.host or not settings.smtp.daily_digest:

@@ -11,7 +11,8 @@ from tracker import create_app
 from tracker.web.access import ACCESS_ATTRIBUTE, safe_next
 
 PUBLIC_ENDPOINTS = {"admin.login", "admin.login_code"}
-SAMPLE_VALUES = {"slug": "demo", "donation_id": 1, "method_id": 1, "user_id": 1, "endpoint_id": 1, "delivery_id": 1}
+SAMPLE_VALUES = {"slug": "demo", "donation_id": 1, "method_id": 1, "user_id": 1, "endpoint_id": 1, "delivery_id": 1,
+                 "event_id": 1}
 
 
 def admin_rules(app):

@@ -24,7 +24,16 @@ from sqlalchemy.orm import Session
 from tracker import create_app
 from tracker.demo import load_demo
 from tracker.donations.ledger import record_donation
-from tracker.models import Base, Campaign, OutboxEvent, PaymentMethod, User, WebhookDelivery, WebhookEndpoint
+from tracker.models import (
+    Base,
+    Campaign,
+    InboundEvent,
+    OutboxEvent,
+    PaymentMethod,
+    User,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from tracker.money import Money
 from tracker.webhooks.signing import new_secret
 
@@ -129,6 +138,11 @@ def world(app: Any, app_session: Session, make_user: Callable[..., User]) -> Sim
                               is_public=True).donation
     pending = record_donation(app_session, campaign, Money.parse("7", "USD"), actor=CLI, external_id="pending-1",
                               status="pending").donation
+    # A processor's event that waits for the admin (its campaign does not exist), for "process again".
+    inbound = InboundEvent(processor="standard", event_id="msg_sweep", event_type="gift", subject="sweep-1",
+                           body=b'{"id": "sweep-1", "campaign": "nowhere", "amount": "5", "currency": "USD"}',
+                           signature="current", state="needs_attention", reason="there is no campaign 'nowhere'")
+    app_session.add(inbound)
     app_session.commit()
     owner = make_user(OWNER, role="owner")
     btc = app_session.scalar(select(PaymentMethod).where(PaymentMethod.coin == "BTC"))
@@ -144,13 +158,13 @@ def world(app: Any, app_session: Session, make_user: Callable[..., User]) -> Sim
     app_session.commit()
     return SimpleNamespace(campaign_id=campaign.id, slug=campaign.slug, donation_id=hostile.id,
                            pending_id=pending.id, method_id=btc.id, owner_id=owner.id, endpoint_id=endpoint.id,
-                           delivery_id=delivery.id)
+                           delivery_id=delivery.id, inbound_id=inbound.id)
 
 
 def valid_path_values(world: SimpleNamespace) -> dict[str, str]:
     return {"slug": world.slug, "method_id": str(world.method_id), "donation_id": str(world.donation_id),
             "user_id": str(world.owner_id), "filename": "css/public.css", "endpoint_id": str(world.endpoint_id),
-            "delivery_id": str(world.delivery_id)}
+            "delivery_id": str(world.delivery_id), "event_id": str(world.inbound_id)}
 
 
 #: Per POST endpoint: the fields with their kinds, and a body that gets as far as the domain code.
@@ -202,6 +216,7 @@ def post_forms(world: SimpleNamespace) -> dict[str, tuple[dict[str, str], dict[s
              "message": HOSTILE_MESSAGE, "is_public": "y", "reason": "sweep"}),
         "admin.donation_refund": ({"reason": TEXT}, {"reason": ""}),
         "admin.donation_confirm": ({}, {}),
+        "admin.connection_event_process": ({}, {}),
         "admin.donations_import_preview": ({"file": "file"}, {}),
         "admin.donations_import_confirm": ({"payload": TEXT, "signature": TEXT},
                                            {"payload": "Y2FtcGFpZ24K", "signature": "0" * 64}),
@@ -418,12 +433,31 @@ def sweep_get(sweep: Sweep, rule: Any, valid: dict[str, str], *, signed_in: bool
         sweep.send(rule, "GET", f"{path}?{urlencode(pairs)}", note=repr(pairs)[:80], signed_in=signed_in)
 
 
+#: Unsigned bodies a processor's endpoint must refuse with a 4xx, writing nothing.
+HOOK_BODIES = {
+    "empty": b"", "junk": b"\xff\xfe\x00garbage", "JSON": b'{"id": "evt_1", "type": "checkout.session.completed"}',
+    "NUL in JSON": b'{"id": "evt\\u0000", "type": "x"}', "form": b"data=%7B%22message_id%22%3A%221%22%7D",
+    "huge": b"{" + b" " * 400_000 + b"}", "script": SCRIPT.encode(),
+}
+
+
+def sweep_hook(sweep: Sweep, rule: Any) -> None:
+    """A webhook endpoint with unsigned and hostile bodies: each refused (4xx), nothing stored, never a 500."""
+    for note, body in HOOK_BODIES.items():
+        response = sweep.send(rule, "POST", rule.rule, data=body, note=note, signed_in=False)
+        if response is not None and not 400 <= response.status_code < 500:
+            sweep.failures.append(f"POST {rule.rule} [{note}]: an unsigned body got {response.status_code}")
+
+
 def test_public_routes_survive_hostile_input(client: Any, app_session: Session, world: SimpleNamespace) -> None:
     """Every reader-facing route, with hostile paths and query strings: no 500, nothing raw, JSON stays JSON."""
     sweep = Sweep(client.application, client, app_session)
     rules = rules_of(client.application, admin=False)
     for rule in rules:
         for method in methods_of(rule):
+            if method == "POST" and rule.rule.startswith("/hooks/"):
+                sweep_hook(sweep, rule)
+                continue
             assert method == "GET", f"{rule.rule}: a public POST route appeared: sweep its body too"
             sweep_get(sweep, rule, valid_path_values(world), signed_in=False)
     assert len(sweep.rules) == len(rules) >= 15

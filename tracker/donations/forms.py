@@ -53,6 +53,13 @@ class ReasonForm(FlaskForm):
 
 class ImportUploadForm(FlaskForm):
     file = FileField("Donations CSV")
+    #: For a processor's export (Stripe, PayPal, Open Collective, or a mapped file), which names no campaign.
+    campaign = StringField("Campaign slug (for a processor's export)", validators=[Length(max=100)])
+    #: One COLUMN=FIELD per line, for a CSV of no known format.
+    columns = TextAreaField("Column map (COLUMN=FIELD, one a line)", validators=[Length(max=2000)])
+    source = SelectField("Source (with a column map)", default="import",
+                         choices=options([(s, s) for s in ("import", "kofi", "givewp", "paypal", "stripe",
+                                                           "opencollective", "csv")]))
 
 
 class ImportConfirmForm(FlaskForm):

@@ -20,6 +20,7 @@ from ..campaigns.operations import list_campaigns
 from ..errors import InvalidInput
 from ..models import MAX_ROW_ID, Campaign, Donation, ExchangeRate, utcnow
 from ..money import Money
+from ..processors.exports import as_import_csv, parse_map, translate_export
 from ..web import db, request_actor
 from ..web.access import requires
 from ..web.context import reads_only
@@ -36,7 +37,7 @@ from .forms import (
     RateForm,
     ReasonForm,
 )
-from .imports import check_upload, decode_upload, import_confirmed, preview_import, sign_upload
+from .imports import ImportReport, check_upload, decode_upload, import_confirmed, preview_import, sign_upload
 from .ledger import (
     RateNotConfirmed,
     confirm_donation,
@@ -213,6 +214,16 @@ def donations_import_preview() -> tuple[str, int]:
         with form_errors(form, "file"):
             upload = form.file.data
             text = decode_upload(upload.read() if upload else b"")
+            # A processor's export is read as the tracker's own CSV first: the preview, the signature and
+            # the import then concern exactly the rows shown.
+            translated = translate_export(text, campaign=(form.campaign.data or "").strip(),
+                                          mapping=parse_map((form.columns.data or "").splitlines()),
+                                          source=form.source.data or "import")
+            if translated is not None and translated.errors:
+                report = ImportReport(errors=translated.errors)
+                return render_form("admin/import.html", form, 422, report=report, confirm_form=None)
+            if translated is not None:
+                text = as_import_csv(translated)
             report = preview_import(db(), text, actor=request_actor())
             db().rollback()
             confirm = ImportConfirmForm(formdata=None, payload=base64.b64encode(text.encode()).decode("ascii"),

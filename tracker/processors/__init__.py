@@ -1,0 +1,1 @@
+"""Payment processors' inbound webhooks: signature checks, event mapping and the inbox."""
