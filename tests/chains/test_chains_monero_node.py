@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 import pytest
 from nodes import Process, free_port, rpc, wait_for
