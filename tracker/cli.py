@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 
 from . import schema
 from .audit import Actor
+from .chains.cli import payment_method, watch
 from .config import ConfigError, Settings, find_config_file, load_settings
 from .db import make_engine, make_sessionmaker, session_scope
 from .errors import DomainError
@@ -447,5 +448,11 @@ def run_gunicorn(config: Settings, host: str, port: int, workers: int) -> None:
             return create_app(config)
 
     TrackerServer().run()
+
+
+main.add_command(watch)
+main.add_command(payment_method)
+
+
 if __name__ == "__main__":
     main(prog_name="tracker")
