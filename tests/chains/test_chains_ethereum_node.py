@@ -45,7 +45,10 @@ def eth(node, session, settings_factory, make_campaign, add_method, rate) -> Any
 
 
 def _send(node: str, sender: str, to: str, wei: int) -> str:
-    return str(rpc(node, "eth_sendTransaction", [{"from": sender, "to": to, "value": hex(wei)}]))
+    """Send and wait until it is mined (anvil mines each transaction, but may answer before the block exists)."""
+    tx = str(rpc(node, "eth_sendTransaction", [{"from": sender, "to": to, "value": hex(wei)}]))
+    wait_for(lambda: rpc(node, "eth_getTransactionReceipt", [tx]), "the transaction's block", seconds=10)
+    return tx
 
 
 def _gifts(session) -> list[Donation]:
