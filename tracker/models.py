@@ -346,14 +346,15 @@ class PaymentMethod(Base):
 
     __tablename__ = "payment_method"
     __table_args__ = (
-        CheckConstraint("kind IN ('address', 'link', 'email')", name="kind_known"),
+        CheckConstraint("kind IN ('address', 'link', 'email', 'xpub')", name="kind_known"),
         CheckConstraint("length(target) > 0", name="target_not_empty"),
         UniqueConstraint("coin", "network", "target"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: "address" for a coin address, "link" for a URL (bank page, Liberapay, …), "email"
-    #: for a contact address readers write to for other ways to give.
+    #: for a contact address readers write to for other ways to give, "xpub" for an account's
+    #: extended public key from which readers get fresh addresses (see chains.receiving).
     kind: Mapped[str] = mapped_column(String(16), default="address")
     #: Coin code (BTC, BCH, ETH…) for addresses; a channel name for links.
     coin: Mapped[str] = mapped_column(String(16))
@@ -449,3 +450,27 @@ class ChainWatcher(Base):
     #: Backend-specific position (Ethereum: the last block scanned).
     cursor: Mapped[str | None] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DerivedAddress(Base):
+    """A receiving address derived from a payment method's extended public key, handed out for one article (ref)."""
+
+    __tablename__ = "derived_address"
+    __table_args__ = (
+        CheckConstraint("derivation_index >= 0", name="index_not_negative"),
+        UniqueConstraint("payment_method_id", "derivation_index"),
+        UniqueConstraint("coin", "address"),
+        Index("ix_derived_address_method_ref", "payment_method_id", "ref", "paid_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_method_id: Mapped[int] = mapped_column(ForeignKey("payment_method.id", ondelete="CASCADE"))
+    coin: Mapped[str] = mapped_column(String(8))
+    #: i in m/purpose'/coin'/account'/0/i.
+    derivation_index: Mapped[int] = mapped_column(Integer)
+    address: Mapped[str] = mapped_column(String(300))
+    #: The article it was handed out for; None: the support page without `?ref=`.
+    ref: Mapped[str | None] = mapped_column(String(REF_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: When the watcher first saw money arrive: from then on the article gets the next address.
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -19,8 +19,10 @@ from ..accounts.operations import SERVER_SHELL
 from ..audit import Actor
 from ..config import Settings
 from ..models import ChainWatcher, utcnow
-from ..payments.operations import PaymentMethodInput, save_payment_method
+from ..payments.operations import PaymentMethodInput, get_payment_method, save_payment_method
 from .backend import BackendError
+from .derivation import looks_extended
+from .receiving import addresses_of
 from .watcher import PassResult, apply, due_coins, observe, record_failure, watched_coins
 
 
@@ -114,12 +116,33 @@ def payment_method() -> None:
 @click.option("--network", default="mainnet", show_default=True, help="mainnet, testnet, …")
 @click.option("--hidden", is_flag=True, help="Add it without showing it to readers yet.")
 def payment_method_add(coin: str, address: str, label: str, network: str, hidden: bool) -> None:
-    """Add a coin address (checked by checksum), audited as a change made from the server's shell."""
+    """Add a coin address (checked by checksum) or an account's extended public key (xpub, zpub…).
+
+    Audited as a change made from the server's shell. With an extended key, readers get a
+    fresh address per article (`?ref=`) and after each payment.
+    """
     context = _context()
+    kind = "xpub" if looks_extended(address) else "address"
     with context.session(write=True) as session:
         method = save_payment_method(session, PaymentMethodInput(
-            kind="address", coin=coin, target=address, label=label, network=network, active=not hidden),
+            kind=kind, coin=coin, target=address, label=label, network=network, active=not hidden),
             actor=Actor.cli(), proof=SERVER_SHELL)
         session.flush()
-        click.echo(f"added {method.coin} address {method.target} (id {method.id}"
+        what = "extended public key" if kind == "xpub" else "address"
+        click.echo(f"added {method.coin} {what} {method.target} (id {method.id}"
                    f"{', hidden' if hidden else ''})")
+
+
+@payment_method.command("addresses")
+@click.argument("method_id", type=click.IntRange(1, 2**31 - 1))
+def payment_method_addresses(method_id: int) -> None:
+    """The addresses an extended-key method handed out: derivation index, article, paid or not."""
+    context = _context()
+    with context.session(write=False) as session:
+        method = get_payment_method(session, method_id)
+        if method.kind != "xpub":
+            click.echo("error: this payment method is a single address, it derives none", err=True)
+            sys.exit(1)
+        for derived in addresses_of(session, method):
+            paid = f"paid {derived.paid_at:%Y-%m-%d %H:%M}" if derived.paid_at else "unpaid"
+            click.echo(f"{derived.derivation_index}\t{derived.address}\t{derived.ref or '-'}\t{paid}")

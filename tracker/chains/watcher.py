@@ -25,7 +25,7 @@ from ..config import CHAIN_BACKENDS, ChainSettings, Settings
 from ..donations.ledger import confirm_donation, record_donation, refund_donation, upsert_for
 from ..donations.rates import NoExchangeRate, find_rate
 from ..errors import DomainError
-from ..models import Campaign, ChainPayment, ChainWatcher, Donation, PaymentMethod, utcnow
+from ..models import Campaign, ChainPayment, ChainWatcher, DerivedAddress, Donation, PaymentMethod, utcnow
 from ..money import Money
 from .backend import Backend, BackendError, Known, Observation, Received, log
 from .blockbook import Blockbook
@@ -99,10 +99,19 @@ class PassResult:
                 f"{self.removed} taken back out, {self.waiting} waiting for a rate or a campaign")
 
 
-def _methods(session: Session, coin: str) -> list[PaymentMethod]:
-    # Hidden addresses too: money sent to an address readers saw yesterday is still a gift.
-    return list(session.scalars(select(PaymentMethod).where(
-        PaymentMethod.kind == "address", PaymentMethod.coin == coin).order_by(PaymentMethod.id)))
+Watched = dict[str, tuple[PaymentMethod, DerivedAddress | None]]
+
+
+def _watched(session: Session, coin: str) -> Watched:
+    """Every address of the coin to watch: the address methods and the addresses derived from extended keys."""
+    # Hidden ones too: money sent to an address readers saw yesterday is still a gift.
+    watched: Watched = {m.target: (m, None) for m in session.scalars(select(PaymentMethod).where(
+        PaymentMethod.kind == "address", PaymentMethod.coin == coin).order_by(PaymentMethod.id))}
+    for derived, method in session.execute(
+            select(DerivedAddress, PaymentMethod).join(PaymentMethod)
+            .where(DerivedAddress.coin == coin).order_by(DerivedAddress.id)):
+        watched[derived.address] = (method, derived)
+    return watched
 
 
 def _following(session: Session, coin: str) -> list[Known]:
@@ -122,7 +131,7 @@ def _status(session: Session, coin: str) -> ChainWatcher:
 def observe(session: Session, settings: Settings, coin: str, backend: Backend | None = None) -> Observation:
     """Ask the coin's backend about its addresses and followed payments (reads only; BackendError on failure)."""
     coin = coin.upper()
-    addresses = [m.target for m in _methods(session, coin)]
+    addresses = list(_watched(session, coin))
     if not addresses:
         return Observation()
     watcher = session.get(ChainWatcher, coin)
@@ -151,14 +160,18 @@ def apply(session: Session, settings: Settings, coin: str, observation: Observat
     now = now or utcnow()
     coin = coin.upper()
     status = _status(session, coin)  # locked: passes over one coin apply one after the other
-    methods = {m.target: m for m in _methods(session, coin)}
-    result = PassResult(coin, ok=True, addresses=len(methods))
+    watched = _watched(session, coin)
+    result = PassResult(coin, ok=True, addresses=len(watched))
     needed = required_confirmations(settings, coin)
     for item in observation.received:
-        if item.address not in methods:
+        if item.address not in watched:
             log.warning("%s watcher: %s pays %s, which is not watched: ignored", coin, item.txid, item.address)
             continue
-        _apply_received(session, settings, coin, item, methods[item.address], needed, now, result)
+        method, derived = watched[item.address]
+        if derived is not None and derived.paid_at is None:
+            derived.paid_at = now  # its article gets the next address from now on
+        _apply_received(session, settings, coin, item, method, derived.ref if derived else None, needed, now,
+                        result)
     for known in observation.gone:
         _apply_gone(session, coin, known, needed, now, result)
     status.failures, status.last_error = 0, ""
@@ -241,7 +254,7 @@ def _rate_problem(session: Session, settings: Settings, coin: str, campaign: Cam
 
 
 def _apply_received(session: Session, settings: Settings, coin: str, item: Received, method: PaymentMethod,
-                    needed: int, now: datetime, result: PassResult) -> None:
+                    ref: str | None, needed: int, now: datetime, result: PassResult) -> None:
     payment = _payment(session, coin, item, method, now)
     if payment.state == "removed":
         if payment.updated_at < now:  # say it once per pass, change nothing: its refund stays in the ledger
@@ -253,7 +266,7 @@ def _apply_received(session: Session, settings: Settings, coin: str, item: Recei
         payment.tx_time = item.time
     payment.updated_at = now
     if payment.state in ("seen", "needs_rate"):
-        _record(session, settings, payment, needed, result)
+        _record(session, settings, payment, ref, needed, result)
     elif payment.state == "pending" and payment.confirmations >= needed:
         donation = session.get_one(Donation, payment.donation_id)
         if donation.status == "pending":
@@ -263,7 +276,8 @@ def _apply_received(session: Session, settings: Settings, coin: str, item: Recei
     session.flush()
 
 
-def _record(session: Session, settings: Settings, payment: ChainPayment, needed: int, result: PassResult) -> None:
+def _record(session: Session, settings: Settings, payment: ChainPayment, ref: str | None, needed: int,
+            result: PassResult) -> None:
     campaign = _campaign(session, payment.tx_time)
     if campaign is None:
         payment.state, payment.reason = "seen", "no active campaign to count it in"
@@ -279,7 +293,7 @@ def _record(session: Session, settings: Settings, payment: ChainPayment, needed:
         recorded = record_donation(
             session, campaign, Money(payment.amount_minor, payment.coin), actor=WATCHER, source="chain",
             external_id=external_id(payment), status="confirmed" if confirmed else "pending",
-            received_at=payment.tx_time)
+            received_at=payment.tx_time, ref=ref)
     except DomainError as exc:  # worth less than a cent, say: it waits, visible, never half-recorded
         payment.state, payment.reason = "needs_rate", exc.message
         result.waiting += 1
