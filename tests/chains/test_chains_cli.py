@@ -78,3 +78,26 @@ def test_watch_once_fails_with_a_non_zero_status_and_no_traceback(cli, session, 
 def test_watch_without_a_configured_coin_says_so(cli):
     result = cli("watch", "--once")
     assert result.exit_code == 1 and "no coin is watched" in result.output
+
+
+ZPUB = "zpub6rFR7y4Q2AijBEqTUquhVz398htDFrtymD9xYYfG1m4wAcvPhXNfE3EfH1r1ADqtfSdVCToUG868RvUUkgDKf31mGDtKsAYz2oz2AGutZYs"
+
+
+def test_payment_method_add_takes_an_extended_key_and_lists_its_addresses(cli, session):
+    from tracker.chains.receiving import receiving_address
+
+    result = cli("payment-method", "add", "BTC", ZPUB)
+    assert result.exit_code == 0 and "extended public key" in result.output
+    method = session.scalars(select(PaymentMethod)).one()
+    assert method.kind == "xpub"
+    receiving_address(session, method, "article-one", gap_limit=20)
+    session.commit()
+    listing = cli("payment-method", "addresses", str(method.id))
+    assert listing.output.splitlines() == ["0\tbc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu\tarticle-one\tunpaid"]
+
+
+def test_payment_method_add_refuses_a_private_key(cli, session):
+    xprv = "xprv9z4pot5VBttmtdRTWfWQmoH1taj2axGVzFqSb8C9xaxKymcFzXBDptWmT7FwuEzG3ryjH4ktypQSAewRiNMjANTtpgP4mLTj34bhnZX7UiM"
+    result = cli("payment-method", "add", "BTC", xprv)
+    assert result.exit_code == 1 and "private key" in result.output
+    assert session.scalars(select(PaymentMethod)).all() == []
