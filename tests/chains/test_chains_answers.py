@@ -8,7 +8,7 @@ import logging
 from typing import Any, Callable
 
 import pytest
-from conftest import fixture
+from chain_helpers import fixture
 from sqlalchemy import select
 
 from tracker.chains.backend import MAX_ANSWER_BYTES, BackendError, JsonClient

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from conftest import fixture
+from chain_helpers import fixture
 from sqlalchemy import select
 
 from tracker.campaigns.progress import campaign_progress

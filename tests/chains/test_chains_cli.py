@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from chain_helpers import fixture
 from click.testing import CliRunner
-from conftest import fixture
 from sqlalchemy import select
 
 from tracker.cli import main

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import fixture
+from chain_helpers import fixture
 
 from tracker.chains.derivation import parse_extended_key
 from tracker.coins import InvalidAddress, validate_address

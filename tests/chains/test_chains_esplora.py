@@ -6,7 +6,7 @@ import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from conftest import fixture
+from chain_helpers import fixture
 from sqlalchemy import select
 
 from tracker.campaigns.progress import campaign_progress

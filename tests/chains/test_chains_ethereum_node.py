@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
 
 import pytest
-from nodes import Process, anvil_binary, free_port, rpc, wait_for
+from chain_nodes import Process, anvil_binary, free_port, rpc, wait_for
 from sqlalchemy import select
 
 from tracker.campaigns.progress import campaign_progress

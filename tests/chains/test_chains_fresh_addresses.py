@@ -6,7 +6,7 @@ import copy
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from conftest import fixture
+from chain_helpers import fixture
 from sqlalchemy import select
 
 from tracker.chains.receiving import clean_ref, gap_reached, receiving_address

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from nodes import Process, free_port, rpc, wait_for
+from chain_nodes import Process, free_port, rpc, wait_for
 from sqlalchemy import select
 
 from tracker.campaigns.progress import campaign_progress

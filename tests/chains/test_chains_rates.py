@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from conftest import FIXTURES, fixture
+from chain_helpers import FIXTURES, fixture
 from sqlalchemy import select
 
 from tracker.chains.backend import JsonClient
