@@ -98,3 +98,17 @@ def test_the_chains_page_shows_each_watchers_last_good_answer_and_error(clean_db
         assert "counts at 2 confirmations" in text
     finally:
         app.extensions["tracker_engine"].dispose()
+
+
+def test_the_widget_tells_what_readers_of_an_article_gave(client, session):
+    _ledger(session)
+    page = client.get("/widget/news?ref=article-one&show=article")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Readers of this article gave $120" in text
+    assert 'href="http://127.0.0.1:5000/c/news?ref=article-one"' in text  # "Support us" keeps the article
+    german = client.get("/widget/news?ref=article-two&show=article", headers={"Accept-Language": "de"})
+    assert "Leserinnen und Leser dieses Artikels gaben 30\xa0$" in german.get_data(as_text=True)
+    plain = client.get("/widget/news?ref=article-one").get_data(as_text=True)
+    assert "Readers of this article" not in plain
+    assert client.get("/widget/news?ref=%3Cscript%3E&show=article").status_code == 400

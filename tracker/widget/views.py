@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from functools import lru_cache
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 from flask import Blueprint, abort, jsonify, render_template, request
 from flask.wrappers import Response
@@ -14,7 +14,10 @@ from markupsafe import Markup
 
 from ..campaigns.operations import SLUG, get_campaign
 from ..campaigns.progress import campaign_progress
+from ..chains.receiving import clean_ref
+from ..donations.by_article import by_article
 from ..models import utcnow
+from ..money import Money, format_money
 from ..resources import STATIC
 from ..web import db, settings
 from ..web.caching import Rendered, cached_response, csp_hash, runtime, serve_memoised
@@ -47,11 +50,22 @@ def embeds_are_not_rate_limited() -> bool:
 EMBED_SCRIPT = STATIC / "embed.js"
 
 
-def _model(slug: str, options: WidgetOptions) -> WidgetModel:
+def _model(slug: str, options: WidgetOptions, ref: str | None = None) -> WidgetModel:
     session = db()
     campaign = get_campaign(session, slug, public=True)
     progress = campaign_progress(session, campaign)
-    return build_widget(campaign, progress, options, get_translations(), campaign_url(slug))
+    # "Support us" carries the article along, so its readers get the article's own address.
+    support = campaign_url(slug) + (f"?ref={quote(ref, safe='')}" if ref else "")
+    return build_widget(campaign, progress, options, get_translations(), support)
+
+
+def _article_text(slug: str, ref: str, locale: str) -> str:
+    """ "Readers of this article gave $120": the confirmed gifts attributed to `ref` (?show=article)."""
+    campaign = get_campaign(db(), slug, public=True)
+    rows = by_article(db(), campaign, ref=ref)
+    total = rows[0].total if rows else Money.zero(campaign.currency)
+    return get_translations().gettext("Readers of this article gave %(amount)s") % {
+        "amount": format_money(total, locale)}
 
 
 def _version_and_options(slug: str, output: str = "html") -> tuple[CampaignVersion, WidgetOptions]:
@@ -64,6 +78,8 @@ def _version_and_options(slug: str, output: str = "html") -> tuple[CampaignVersi
 def widget_page(slug: str) -> Response:
     """The widget as a self-contained HTML page for an <iframe>, frameable by any site."""
     version, options = _version_and_options(slug)
+    ref = clean_ref(request.args.get("ref"))
+    show_article = ref is not None and request.args.get("show") == "article"
     css = page_style(options.theme, options.accent)
     csp = (f"default-src 'none'; style-src {csp_hash(css)}; base-uri 'none'; form-action 'none'; "
            f"frame-ancestors {settings().widget.frame_ancestors}")
@@ -71,10 +87,13 @@ def widget_page(slug: str) -> Response:
     def render() -> Rendered:
         # Markup: the stylesheet is generated from validated colours only, never from typed text,
         # and must reach the page byte for byte or its CSP hash would not match.
-        html = render_template("widget/widget.html", m=_model(slug, options), css=Markup(css))
+        article = _article_text(slug, ref, options.locale) if show_article and ref else None
+        html = render_template("widget/widget.html", m=_model(slug, options, ref), css=Markup(css),
+                               article_text=article)
         return Rendered(html.encode(), "text/html; charset=utf-8")
 
-    return cached_response(answer_key("html", versions=[version], options=options), render,
+    return cached_response(answer_key("html", versions=[version], options=options,
+                                      extra=[ref or "", show_article]), render,
                            headers={"Content-Security-Policy": csp})
 
 
