@@ -20,6 +20,7 @@ from ..audit import Actor
 from ..config import Settings
 from ..models import ChainWatcher, utcnow
 from ..payments.operations import PaymentMethodInput, get_payment_method, save_payment_method
+from .alerts import failure_message, send
 from .backend import BackendError
 from .derivation import looks_extended
 from .receiving import addresses_of
@@ -51,7 +52,11 @@ def run_pass(context: CommandContext, coin: str) -> PassResult:
             observation = observe(session, settings, coin)
     except BackendError as exc:
         with context.session(write=True) as session:
-            return record_failure(session, settings, coin, str(exc))
+            result = record_failure(session, settings, coin, str(exc))
+            message = failure_message(session, settings, result)
+        if message is not None:  # after the commit: the failure is on record whatever the mail does
+            send(settings, message)
+        return result
     with context.session(write=True) as session:
         return apply(session, settings, coin, observation)
 

@@ -11,12 +11,23 @@ from typing import Any, Callable
 from sqlalchemy.orm import Session
 
 from ..config import Settings
+from .alerts import failure_message, send
 from .rates_sources import refresh_rates
-from .watcher import watch_all
+from .watcher import PassResult, watch_all
 
-#: (job, seconds between runs). watch_all polls only the coins that are due (chains.<coin>.poll_seconds,
+
+def watch_and_alert(session: Session, settings: Settings) -> list[PassResult]:
+    """One pass over each due coin; the owner is e-mailed when a watcher has failed ALERT_AFTER times in a row."""
+    results = watch_all(session, settings)
+    for result in results:
+        message = failure_message(session, settings, result)
+        if message is not None:
+            send(settings, message)
+    return results
+
+#: (job, seconds between runs). watch_and_alert polls only the coins that are due (chains.<coin>.poll_seconds,
 #: longer after failures), so running it often costs nothing; refresh_rates skips pairs fetched recently.
 PERIODIC: list[tuple[Callable[[Session, Settings], Any], int]] = [
-    (watch_all, 15),
+    (watch_and_alert, 15),
     (refresh_rates, 300),
 ]
