@@ -101,3 +101,23 @@ def test_payment_method_add_refuses_a_private_key(cli, session):
     result = cli("payment-method", "add", "BTC", xprv)
     assert result.exit_code == 1 and "private key" in result.output
     assert session.scalars(select(PaymentMethod)).all() == []
+
+
+def test_watch_runs_in_the_foreground_until_interrupted(cli, session, replay, make_campaign, add_method, rate,
+                                                        monkeypatch):
+    make_campaign("news")
+    add_method("BTC", W)
+    rate("BTC", "USD", "50000")
+    replay.answer("/blocks/tip/height", "600000")
+    replay.answer(f"/address/{W}/txs", [])
+
+    def interrupt(seconds):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("tracker.chains.cli.time.sleep", interrupt)
+    result = cli("watch", chains=_btc(replay.url))
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert lines[0] == "watching BTC (Ctrl-C to stop)"
+    assert lines[1].endswith("BTC: ok, 1 address(es), 0 new, 0 confirmed, 0 taken back out, 0 waiting for a rate or a campaign")
+    assert lines[-1] == "stopped"
