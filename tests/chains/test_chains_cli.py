@@ -121,3 +121,10 @@ def test_watch_runs_in_the_foreground_until_interrupted(cli, session, replay, ma
     assert lines[0] == "watching BTC (Ctrl-C to stop)"
     assert lines[1].endswith("BTC: ok, 1 address(es), 0 new, 0 confirmed, 0 taken back out, 0 waiting for a rate or a campaign")
     assert lines[-1] == "stopped"
+
+
+@pytest.mark.parametrize("command", [("watch",), ("payment-method",), ("payment-method", "add"),
+                                     ("payment-method", "addresses")])
+def test_the_chain_commands_have_help(cli, command):
+    result = cli(*command, "--help")
+    assert result.exit_code == 0 and len(result.output.splitlines()) >= 4

@@ -116,7 +116,7 @@ def payment_method() -> None:
 
 @payment_method.command("add")
 @click.argument("coin")
-@click.argument("address")
+@click.argument("address", metavar="ADDRESS-OR-XPUB")
 @click.option("--label", default="", help="What readers see beside it (at most 60 characters).")
 @click.option("--network", default="mainnet", show_default=True, help="mainnet, testnet, …")
 @click.option("--hidden", is_flag=True, help="Add it without showing it to readers yet.")
