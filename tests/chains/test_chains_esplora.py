@@ -188,3 +188,25 @@ def test_a_backend_that_times_out_gets_backoff_and_records_nothing(session, btc,
     session.commit()
     session.expire_all()
     assert session.get(ChainWatcher, "BTC").failures == 0
+
+
+def test_a_pending_gift_refunded_by_an_admin_is_not_confirmed_later(session, btc, replay):
+    from tracker.audit import Actor
+    from tracker.donations.ledger import refund_donation
+
+    campaign, settings = btc
+    watch_coin(session, settings, "BTC")
+    session.commit()
+    gift = _donations(session)[f"btc:{MEMPOOL}:1"]
+    refund_donation(session, gift, actor=Actor.cli(), reason="sent by mistake, returned")
+    session.commit()
+    history = fixture("esplora/address_txs.json")
+    history[0] = fixture("esplora/tx_mined.json")
+    replay.answer(f"/address/{W}/txs", history)
+    replay.answer("/blocks/tip/height", "600005")
+    assert watch_coin(session, settings, "BTC").confirmed == 0
+    session.commit()
+    assert _donations(session)[f"btc:{MEMPOOL}:1"].status == "refunded"
+    payment = session.scalars(select(ChainPayment).where(ChainPayment.txid == MEMPOOL)).one()
+    assert payment.state == "removed" and "refunded in the admin" in payment.reason
+    assert campaign_progress(session, campaign).raised.minor == 6000

@@ -269,10 +269,13 @@ def _apply_received(session: Session, settings: Settings, coin: str, item: Recei
         _record(session, settings, payment, ref, needed, result)
     elif payment.state == "pending" and payment.confirmations >= needed:
         donation = session.get_one(Donation, payment.donation_id)
-        if donation.status == "pending":
-            confirm_donation(session, donation, actor=WATCHER)
-        payment.state = "confirmed"
-        result.confirmed += 1
+        if donation.status == "refunded":  # an admin took it out by hand: the watcher does not undo that
+            payment.state, payment.reason = "removed", "refunded in the admin before it was confirmed"
+        else:
+            if donation.status == "pending":
+                confirm_donation(session, donation, actor=WATCHER)
+            payment.state = "confirmed"
+            result.confirmed += 1
     session.flush()
 
 
