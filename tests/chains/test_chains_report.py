@@ -112,3 +112,13 @@ def test_the_widget_tells_what_readers_of_an_article_gave(client, session):
     plain = client.get("/widget/news?ref=article-one").get_data(as_text=True)
     assert "Readers of this article" not in plain
     assert client.get("/widget/news?ref=%3Cscript%3E&show=article").status_code == 400
+
+
+def test_the_images_show_what_readers_of_an_article_gave_when_asked(client, session):
+    _ledger(session)
+    svg = client.get("/widget/news.svg?ref=article-one&show=article").get_data(as_text=True)
+    assert "Readers of this article gave $120" in svg
+    assert "Readers of this article" not in client.get("/widget/news.svg").get_data(as_text=True)
+    png = client.get("/widget/news.png?ref=article-one&show=article")
+    assert png.status_code == 200 and png.mimetype == "image/png"
+    assert png.data != client.get("/widget/news.png").data
