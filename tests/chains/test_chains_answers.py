@@ -206,3 +206,23 @@ def test_monero_good_answer(replay):
     [item] = MoneroWalletRpc(replay.url).observe([XMR], [], None).received
     assert (item.amount_minor, item.confirmations, item.index) == (10**12, 11, 0)
     assert json.dumps(item.txid) == json.dumps("c" * 64)
+
+
+def test_monero_refuses_a_flood_of_transfers(replay):
+    replay.rpc["get_height"] = lambda r: {"id": "0", "jsonrpc": "2.0", "result": {"height": 200}}
+    replay.rpc["get_transfers"] = lambda r: {"id": "0", "jsonrpc": "2.0", "result": {"in": [GOOD_XMR] * 5001}}
+    with pytest.raises(BackendError, match="more than the 5000 accepted"):
+        MoneroWalletRpc(replay.url).observe([XMR], [], None)
+
+
+def test_ethereum_refuses_a_block_too_large_to_be_believed(replay):
+    _eth_node(replay, dict(GOOD_ETH_TX, input="0x" + "00" * (MAX_ANSWER_BYTES // 2 + 10)))
+    with pytest.raises(BackendError, match="more than"):
+        EthereumRpc(replay.url).observe([ETH], [], None)
+
+
+def test_a_wallet_rpc_error_is_a_failed_pass_not_an_empty_wallet(replay):
+    replay.rpc["get_height"] = lambda r: {"id": "0", "jsonrpc": "2.0",
+                                          "error": {"code": -13, "message": "No wallet file"}}
+    with pytest.raises(BackendError, match="No wallet file"):
+        MoneroWalletRpc(replay.url).observe([XMR], [], None)
