@@ -79,6 +79,7 @@ def register_blueprints(app: Flask) -> None:
     from .admin.blueprint import bp as admin_bp
     from .api.views import bp as api_bp
     from .campaigns import views as _campaigns  # noqa: F401
+    from .chains import views as _chains  # noqa: F401
     from .donations import views as _donations  # noqa: F401
     from .payments import views as _payments  # noqa: F401
     from .processors.views import bp as hooks_bp

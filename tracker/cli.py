@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 
 from . import schema
 from .audit import Actor
+from .chains.cli import payment_method, watch
 from .config import ConfigError, Settings, find_config_file, load_settings
 from .db import make_engine, make_sessionmaker, session_scope
 from .errors import DomainError
@@ -557,5 +558,11 @@ def _metrics_child_exit(_server: Any, worker: Any) -> None:
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+
+
+main.add_command(watch)
+main.add_command(payment_method)
+
+
 if __name__ == "__main__":
     main(prog_name="tracker")

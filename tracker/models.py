@@ -347,14 +347,15 @@ class PaymentMethod(Base):
 
     __tablename__ = "payment_method"
     __table_args__ = (
-        CheckConstraint("kind IN ('address', 'link', 'email')", name="kind_known"),
+        CheckConstraint("kind IN ('address', 'link', 'email', 'xpub')", name="kind_known"),
         CheckConstraint("length(target) > 0", name="target_not_empty"),
         UniqueConstraint("coin", "network", "target"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: "address" for a coin address, "link" for a URL (bank page, Liberapay, …), "email"
-    #: for a contact address readers write to for other ways to give.
+    #: for a contact address readers write to for other ways to give, "xpub" for an account's
+    #: extended public key from which readers get fresh addresses (see chains.receiving).
     kind: Mapped[str] = mapped_column(String(16), default="address")
     #: Coin code (BTC, BCH, ETH…) for addresses; a channel name for links.
     coin: Mapped[str] = mapped_column(String(16))
@@ -550,3 +551,89 @@ class InboundEvent(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     donation: Mapped[Donation | None] = relationship()
+
+
+# --- Chains ---
+
+#: What the tracker knows of an output seen on a chain: `seen` (no campaign to count it in yet),
+#: `pending` (a pending donation, below the confirmation depth), `confirmed`, `removed` (the
+#: transaction disappeared: replaced, double-spent or reorganised out; its donation refunded with
+#: the reason) and `needs_rate` (no exchange rate recent enough yet: retried on later passes).
+CHAIN_PAYMENT_STATES = ("seen", "pending", "confirmed", "removed", "needs_rate")
+
+
+class ChainPayment(Base):
+    """Money received on a chain by a watched address: one output (or Monero subaddress) of one transaction."""
+
+    __tablename__ = "chain_payment"
+    __table_args__ = (
+        CheckConstraint(_in("state", CHAIN_PAYMENT_STATES), name="state_known"),
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+        CheckConstraint("confirmations >= 0 AND output_index >= 0", name="counts_not_negative"),
+        # The idempotency key: a pass run twice, or two passes at once, add one row.
+        UniqueConstraint("coin", "txid", "output_index"),
+        Index("ix_chain_payment_coin_state", "coin", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Coin code (BTC, BCH, LTC, DOGE, ETH, XMR).
+    coin: Mapped[str] = mapped_column(String(8))
+    txid: Mapped[str] = mapped_column(String(100))
+    #: The output's index (vout); Monero: the subaddress's minor index; Ethereum: 0.
+    output_index: Mapped[int] = mapped_column(Integer)
+    #: The watched address that received it.
+    address: Mapped[str] = mapped_column(String(300))
+    payment_method_id: Mapped[int | None] = mapped_column(ForeignKey("payment_method.id", ondelete="SET NULL"))
+    #: Received amount in the coin's minor units (ETH: gwei).
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    confirmations: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[str] = mapped_column(String(16), default="seen")
+    donation_id: Mapped[int | None] = mapped_column(ForeignKey("donation.id", ondelete="SET NULL"))
+    #: Why it is in its state (the rate that is missing, why it was taken back out).
+    reason: Mapped[str] = mapped_column(Text, default="")
+    #: The block's time once mined; until then the time the tracker first saw it.
+    tx_time: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ChainWatcher(Base):
+    """How watching one coin goes: the last good answer, the last error, backoff, where the scan stands."""
+
+    __tablename__ = "chain_watcher"
+    __table_args__ = (CheckConstraint("failures >= 0", name="failures_not_negative"),)
+
+    coin: Mapped[str] = mapped_column(String(8), primary_key=True)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    #: Failed passes in a row; the next poll waits longer after each (see chains.watcher.backoff).
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Backend-specific position (Ethereum: the last block scanned).
+    cursor: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DerivedAddress(Base):
+    """A receiving address derived from a payment method's extended public key, handed out for one article (ref)."""
+
+    __tablename__ = "derived_address"
+    __table_args__ = (
+        CheckConstraint("derivation_index >= 0", name="index_not_negative"),
+        UniqueConstraint("payment_method_id", "derivation_index"),
+        UniqueConstraint("coin", "address"),
+        Index("ix_derived_address_method_ref", "payment_method_id", "ref", "paid_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_method_id: Mapped[int] = mapped_column(ForeignKey("payment_method.id", ondelete="CASCADE"))
+    coin: Mapped[str] = mapped_column(String(8))
+    #: i in m/purpose'/coin'/account'/0/i.
+    derivation_index: Mapped[int] = mapped_column(Integer)
+    address: Mapped[str] = mapped_column(String(300))
+    #: The article it was handed out for; None: the support page without `?ref=`.
+    ref: Mapped[str | None] = mapped_column(String(REF_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: When the watcher first saw money arrive: from then on the article gets the next address.
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -37,12 +37,17 @@ def recipients(session: Session, settings: Settings) -> list[str]:
 
 def send(settings: Settings, to: list[str], subject: str, text: str) -> None:
     """Send one plain-text message; raises OSError/smtplib.SMTPException when the server refuses."""
-    smtp = settings.smtp
     message = EmailMessage()
-    message["From"] = smtp.sender
+    message["From"] = settings.smtp.sender
     message["To"] = ", ".join(to)
     message["Subject"] = subject
     message.set_content(text)
+    send_message(settings, message)
+
+
+def send_message(settings: Settings, message: EmailMessage) -> None:
+    """Send a prepared message through the configured server (STARTTLS, implicit TLS or plain)."""
+    smtp = settings.smtp
     context = ssl.create_default_context()
     client: smtplib.SMTP
     if smtp.security == "tls":

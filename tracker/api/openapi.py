@@ -138,6 +138,32 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                     "404": _json_response("No public campaign has this slug", {"$ref": "#/components/schemas/Error"}),
                     **_COMMON_ERRORS,
                 }}},
+            "/campaigns/{slug}/articles": {"get": {
+                "operationId": "getCampaignArticles",
+                "summary": "Confirmed gifts and their total per article (ref) of one campaign, period by period",
+                "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}},
+                               {"name": "ref", "in": "query", "required": False,
+                                "description": "Only this article (a slug or an http(s) URL, at most 200 characters)",
+                                "schema": {"type": "string", "maxLength": 200}}],
+                "responses": {
+                    "200": _json_response("Gifts per article", {
+                        "type": "object", "required": ["campaign", "currency", "articles"],
+                        "properties": {
+                            "campaign": {"type": "string"}, "currency": {"type": "string"},
+                            "articles": {"type": "array", "items": {
+                                "type": "object", "required": ["ref", "gifts", "total", "periods"],
+                                "properties": {
+                                    "ref": {"type": "string"}, "gifts": {"type": "integer"},
+                                    "total": {"type": "string", "description": "Exact decimal in the goal currency"},
+                                    "periods": {"type": "array", "items": {
+                                        "type": "object", "required": ["start", "gifts", "total"],
+                                        "properties": {"start": {"type": "string", "format": "date-time"},
+                                                       "gifts": {"type": "integer"},
+                                                       "total": {"type": "string"}}}}}}}}}),
+                    "304": _NOT_MODIFIED,
+                    "404": _json_response("No public campaign has this slug", {"$ref": "#/components/schemas/Error"}),
+                    **_COMMON_ERRORS,
+                }}},
             "/openapi.json": {"get": {
                 "operationId": "getOpenApi", "summary": "This document",
                 "responses": {"200": _json_response("OpenAPI 3.1 document", {"type": "object"}),

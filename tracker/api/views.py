@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, request
 from flask.wrappers import Response
 from flask_babel import get_translations
 
 from ..campaigns.operations import get_campaign, list_campaigns
 from ..campaigns.progress import campaign_progress
+from ..chains.receiving import clean_ref
+from ..donations.by_article import by_article
 from ..models import Campaign, utcnow
 from ..web import db
 from ..web.caching import Rendered, cached_response, runtime, serve_memoised
@@ -66,6 +68,25 @@ def campaign(slug: str) -> Response:
     version = runtime().versions.one(slug, utcnow())
     return cached_response(answer_key("api-one", versions=[version], extra=[locale]),
                            lambda: _json(_document(get_campaign(db(), slug, public=True), locale)))
+
+
+@bp.get("/campaigns/<slug>/articles")
+def campaign_articles(slug: str) -> Response:
+    """One public campaign's confirmed gifts and total per article (`?ref=` for one article), period by period."""
+    ref = clean_ref(request.args.get("ref"))
+    version = runtime().versions.one(slug, utcnow())
+
+    def render() -> Rendered:
+        found = get_campaign(db(), slug, public=True)
+        rows = by_article(db(), found, ref=ref)
+        return _json({"campaign": found.slug, "currency": found.currency, "articles": [{
+            "ref": row.ref, "gifts": row.gifts, "total": format(row.total.to_decimal(), "f"),
+            "periods": [{"start": period.start.isoformat(), "gifts": period.gifts,
+                         "total": format(period.total.to_decimal(), "f")} for period in row.periods],
+        } for row in rows]})
+
+    return cached_response(answer_key("api-articles", versions=[version], extra=[ref or ""]), render,
+                           varies_by_language=False)
 
 
 @bp.get("/openapi.json")

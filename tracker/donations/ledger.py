@@ -23,7 +23,7 @@ from ..models import DONATION_SOURCES, DONATION_STATUSES, Campaign, DayTotal, Do
 from ..money import MAX_MINOR, Money
 from .rates import Conversion, convert
 
-_MAX_TEXT = {"donor_name": 200, "external_id": 200}
+_MAX_TEXT = {"donor_name": 200, "external_id": 200, "ref": 200}
 
 
 @dataclass(frozen=True)
@@ -165,6 +165,7 @@ def record_donation(
     is_public: bool = False,
     reason: str = "",
     audit: bool = True,
+    ref: str | None = None,
 ) -> Recorded:
     """Add a donation, converted to the goal currency; idempotent on (source, external_id)."""
     if source not in DONATION_SOURCES:
@@ -193,7 +194,7 @@ def record_donation(
         exchange_rate_id=conversion.rate.id if conversion.rate else None,
         source=source, external_id=external_id, status=status,
         donor_name=_clean_text(donor_name, "donor_name"), message=_clean_text(message, "message"),
-        is_public=bool(is_public), reason=reason.strip(), received_at=received_at,
+        is_public=bool(is_public), reason=reason.strip(), ref=_clean_text(ref, "ref"), received_at=received_at,
         period_start=period_key(campaign, received_at), recorded_at=utcnow(),
         recorded_by_id=actor.user_id, updated_at=utcnow(),
     )

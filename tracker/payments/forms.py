@@ -21,11 +21,12 @@ NETWORKS = sorted({network for coin in COINS.values() for network in coin.networ
 
 class PaymentMethodForm(FlaskForm):
     kind = SelectField("Kind", choices=options(
-        [("address", "Coin address"), ("link", "Link"), ("email", "Contact e-mail")]))
+        [("address", "Coin address"), ("xpub", "Extended public key (a fresh address per article)"),
+         ("link", "Link"), ("email", "Contact e-mail")]))
     coin = StringField("Coin (BTC, BCH, ETH…) or channel name", validators=[Length(max=16)])
     network = SelectField("Network", choices=options(NETWORKS), default="mainnet")
-    target = StringField("Address, https:// link or e-mail", validators=[DataRequired("enter the address"),
-                                                                         Length(max=300)])
+    target = StringField("Address, extended public key, https:// link or e-mail",
+                         validators=[DataRequired("enter the address"), Length(max=300)])
     label = StringField("Label", validators=[Length(max=200)])
     active = BooleanField("Shown to readers", default=True)
     #: The re-authentication step, shown whenever readers would see the change.

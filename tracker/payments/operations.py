@@ -18,11 +18,12 @@ from sqlalchemy.orm import Session
 
 from ..accounts.operations import EMAIL, Reauthenticated
 from ..audit import Actor, record_event, snapshot
+from ..chains.derivation import parse_extended_key
 from ..coins import COINS, InvalidAddress, validate_address
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..models import PaymentMethod, utcnow
 
-KINDS = ("address", "link", "email")
+KINDS = ("address", "link", "email", "xpub")
 #: What a reader sees of a payment method (its position aside): any change needs re-authentication.
 VISIBLE = ("kind", "coin", "network", "target", "label", "active")
 MAX_LABEL = 60
@@ -53,6 +54,13 @@ def _canonical_target(data: PaymentMethodInput) -> tuple[str, str]:
             return coin, validate_address(coin, data.target, data.network)
         except InvalidAddress as exc:
             raise InvalidInput(str(exc), field="target") from None
+    if data.kind == "xpub":
+        # An account's extended public key: readers get addresses derived from it (chains.receiving).
+        try:
+            key = parse_extended_key(data.coin, data.target)
+        except InvalidAddress as exc:
+            raise InvalidInput(str(exc), field="target") from None
+        return key.coin, key.text
     if data.kind == "link":
         target = data.target.strip()
         if not _URL.fullmatch(target):

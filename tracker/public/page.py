@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from .. import qr as qr_module
 from ..campaigns.progress import Progress, campaign_progress
+from ..chains.receiving import derived_address, receiving_address
 from ..coins import COINS, Coin, InvalidAddress, format_amount, payment_uri
 from ..donations.rates import NoExchangeRate, find_rate
 from ..errors import InvalidQuery, NotFound
@@ -104,6 +105,10 @@ class PaymentOption:
     presets: tuple[AmountPreset, ...] = ()
     #: The address in groups of four for display (see `address_groups`).
     address_groups: tuple[str, ...] = ()
+    #: The address shown (for an extended key: the one derived for this article).
+    address: str = ""
+    #: The derived address's id, which its QR code's URL names (None for a plain address).
+    derived_id: int | None = None
 
 
 def parse_presets(presets: Sequence[str], currency: str) -> list[Money]:
@@ -118,7 +123,7 @@ def parse_presets(presets: Sequence[str], currency: str) -> list[Money]:
     return amounts
 
 
-def _presets_for(method: PaymentMethod, amounts: Sequence[Money], rate: CoinRate | None,
+def _presets_for(method: PaymentMethod, address: str, amounts: Sequence[Money], rate: CoinRate | None,
                  now: datetime) -> tuple[AmountPreset, ...]:
     presets = []
     for amount in amounts:
@@ -133,7 +138,7 @@ def _presets_for(method: PaymentMethod, amounts: Sequence[Money], rate: CoinRate
         decimal = converted.to_decimal()
         presets.append(AmountPreset(
             amount=amount, coin_amount=converted, amount_text=format_amount(decimal, method.coin),
-            payment_uri=payment_uri(method.coin, method.target, decimal, label=method.label or None,
+            payment_uri=payment_uri(method.coin, address, decimal, label=method.label or None,
                                     network=method.network),
             rate=None if amount.currency == method.coin else rate,
             rate_age=max(now - rate.as_of, timedelta(0)) if rate else timedelta(0)))
@@ -141,21 +146,29 @@ def _presets_for(method: PaymentMethod, amounts: Sequence[Money], rate: CoinRate
 
 
 def payment_options(session: Session, *, presets: Sequence[str] = (), currency: str | None = None,
-                    now: datetime | None = None) -> list[PaymentOption]:
-    """The active payment methods in order, addresses with their URI and presets in `currency`."""
+                    now: datetime | None = None, ref: str | None = None, gap_limit: int = 20) -> list[PaymentOption]:
+    """The active payment methods in order, addresses with their URI and presets in `currency`.
+
+    An extended-key method shows the address derived for the article `ref` (see chains.receiving);
+    the key itself is never shown.
+    """
     now = now or utcnow()
     amounts = parse_presets(presets, currency) if currency else []
     rates: dict[str, CoinRate | None] = {}
     options = []
     for method in list_payment_methods(session, active_only=True):
-        if method.kind != "address":
+        if method.kind not in ("address", "xpub"):
             options.append(PaymentOption(method))
             continue
         coin = COINS.get(method.coin)
+        address, derived_id = method.target, None
         try:
             if coin is None:
                 raise InvalidAddress(f"unsupported coin {method.coin!r}")
-            uri = payment_uri(coin.code, method.target, label=method.label or None, network=method.network)
+            if method.kind == "xpub":
+                derived = receiving_address(session, method, ref, gap_limit=gap_limit).address
+                address, derived_id = derived.address, derived.id
+            uri = payment_uri(coin.code, address, label=method.label or None, network=method.network)
         except InvalidAddress as exc:
             # Never show readers an address the validator now refuses: money sent there may be lost.
             log.error("payment method %s is not shown: %s", method.id, exc)
@@ -164,8 +177,8 @@ def payment_options(session: Session, *, presets: Sequence[str] = (), currency: 
             rates[coin.code] = latest_coin_rate(session, coin.code, amounts[0].currency, now)
         options.append(PaymentOption(
             method, coin, uri, qr_version=hashlib.sha256(uri.encode()).hexdigest()[:12],
-            presets=_presets_for(method, amounts, rates.get(coin.code), now),
-            address_groups=address_groups(method.target)))
+            presets=_presets_for(method, address, amounts, rates.get(coin.code), now),
+            address_groups=address_groups(address), address=address, derived_id=derived_id))
     return options
 
 
@@ -228,7 +241,7 @@ class SupportPage:
 
 def support_page(session: Session, campaigns: Sequence[Campaign], *, presets: Sequence[str] = (),
                  older_than: Cursor | None = None, newer_than: Cursor | None = None,
-                 now: datetime | None = None) -> SupportPage:
+                 now: datetime | None = None, ref: str | None = None, gap_limit: int = 20) -> SupportPage:
     """Build the support page for `campaigns`: progress, ways to give with presets, donor wall."""
     now = now or utcnow()
     cards = []
@@ -238,13 +251,15 @@ def support_page(session: Session, campaigns: Sequence[Campaign], *, presets: Se
     currency = campaigns[0].currency if campaigns else None
     return SupportPage(
         cards=tuple(cards),
-        options=tuple(payment_options(session, presets=presets, currency=currency, now=now)),
+        options=tuple(payment_options(session, presets=presets, currency=currency, now=now, ref=ref,
+                                      gap_limit=gap_limit)),
         donors=donor_wall(session, [c.id for c in campaigns], older_than=older_than, newer_than=newer_than),
         preset_currency=currency,
     )
 
 
-def qr_payment_uri(session: Session, method_id: int, amount_text: str | None = None) -> str:
+def qr_payment_uri(session: Session, method_id: int, amount_text: str | None = None,
+                   derived_id: int | None = None) -> str:
     """The payment URI a QR image encodes: an active, stored address, with an optional amount.
 
     The address always comes from the database, never from the request, so nobody can make
@@ -254,8 +269,9 @@ def qr_payment_uri(session: Session, method_id: int, amount_text: str | None = N
         raise NotFound("there is no such payment method")
     method = get_payment_method(session, method_id, active_only=True)
     coin = COINS.get(method.coin)
-    if method.kind != "address" or coin is None:
+    if method.kind not in ("address", "xpub") or coin is None or (method.kind == "xpub") != (derived_id is not None):
         raise NotFound("this payment method has no QR code")
+    address = method.target if derived_id is None else derived_address(session, method, derived_id).address
     amount = None
     if amount_text is not None:
         if len(amount_text) > MAX_AMOUNT_TEXT:
@@ -264,7 +280,7 @@ def qr_payment_uri(session: Session, method_id: int, amount_text: str | None = N
             amount = Money.parse(amount_text, coin.code).to_decimal()
         except MoneyError as exc:
             raise InvalidQuery(f"the amount is not a valid {coin.name} amount: {exc}") from None
-    return payment_uri(coin.code, method.target, amount, label=method.label or None, network=method.network)
+    return payment_uri(coin.code, address, amount, label=method.label or None, network=method.network)
 
 
 @dataclass(frozen=True)

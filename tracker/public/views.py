@@ -10,6 +10,9 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from ..campaigns.operations import get_campaign, list_campaigns
+from ..chains.receiving import clean_ref
+from ..errors import InvalidQuery
+from ..models import MAX_ROW_ID
 from ..web import db, settings
 from ..web.caching import spend_render_budget
 from ..web.query import page_cursors
@@ -34,8 +37,11 @@ def support() -> str:
     """Active campaigns with their progress, the ways to give, amount presets and the donor wall."""
     older, newer = page_cursors()
     session = db()
+    ref = clean_ref(request.args.get("ref"))
     view = support_page(session, list_campaigns(session, statuses=("active",)),
-                        presets=settings().site.amount_presets, older_than=older, newer_than=newer)
+                        presets=settings().site.amount_presets, older_than=older, newer_than=newer,
+                        ref=ref, gap_limit=settings().chains.gap_limit)
+    session.commit()  # an article's fresh address, when one was derived
     return render_template("public/support.html", view=view)
 
 
@@ -45,7 +51,9 @@ def campaign(slug: str) -> str:
     older, newer = page_cursors()
     session = db()
     found = get_campaign(session, slug, public=True)
-    view = support_page(session, [found], presets=settings().site.amount_presets, older_than=older, newer_than=newer)
+    view = support_page(session, [found], presets=settings().site.amount_presets, older_than=older, newer_than=newer,
+                        ref=clean_ref(request.args.get("ref")), gap_limit=settings().chains.gap_limit)
+    session.commit()  # an article's fresh address, when one was derived
     return render_template("public/campaign.html", view=view, campaign=found,
                            canonical_url=campaign_url(found.slug),
                            oembed_url=oembed_discovery_url(found.slug))
@@ -63,9 +71,18 @@ def qr_png(method_id: int) -> Response:
     return _qr_response(method_id, "png")
 
 
+def _derived_id(text: str | None) -> int | None:
+    """`?d=`: the id of an address derived from an extended key (a number, or nothing)."""
+    if text is None:
+        return None
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_ROW_ID:
+        raise InvalidQuery("d is the number of a derived address")
+    return int(text)
+
+
 def _qr_response(method_id: int, fmt: str) -> Response:
     """A cacheable QR image; a matching If-None-Match costs one primary-key lookup and no drawing."""
-    uri = qr_payment_uri(db(), method_id, request.args.get("amount"))
+    uri = qr_payment_uri(db(), method_id, request.args.get("amount"), _derived_id(request.args.get("d")))
     etag = qr_etag(uri, fmt)
     if request.if_none_match.contains(etag):
         response = Response(status=304)

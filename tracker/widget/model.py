@@ -56,6 +56,8 @@ class WidgetModel:
     show_donors: bool
     show_days_left: bool
     show_pending: bool
+    #: "Readers of this article gave $120" (`?ref=…&show=article`), else "".
+    article_text: str = ""
 
     @property
     def fill(self) -> Decimal:
@@ -73,7 +75,9 @@ class WidgetModel:
 
     @property
     def caption(self) -> str:
-        """Period and days left, for the images' bottom line."""
+        """Period and days left, for the images' bottom line (what an article's readers gave, when asked)."""
+        if self.article_text:
+            return self.article_text
         parts = [self.period_text, self.days_left_text if self.show_days_left else ""]
         return " · ".join(part for part in parts if part)
 

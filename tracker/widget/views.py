@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 from flask import Blueprint, abort, jsonify, render_template, request
 from flask.wrappers import Response
@@ -14,7 +15,10 @@ from markupsafe import Markup
 
 from ..campaigns.operations import SLUG, get_campaign
 from ..campaigns.progress import campaign_progress
+from ..chains.receiving import clean_ref
+from ..donations.by_article import by_article
 from ..models import utcnow
+from ..money import Money, format_money
 from ..resources import STATIC
 from ..web import db, settings
 from ..web.caching import Rendered, cached_response, csp_hash, runtime, serve_memoised
@@ -47,11 +51,26 @@ def embeds_are_not_rate_limited() -> bool:
 EMBED_SCRIPT = STATIC / "embed.js"
 
 
-def _model(slug: str, options: WidgetOptions) -> WidgetModel:
+def _model(slug: str, options: WidgetOptions, ref: str | None = None, show_article: bool = False) -> WidgetModel:
     session = db()
     campaign = get_campaign(session, slug, public=True)
     progress = campaign_progress(session, campaign)
-    return build_widget(campaign, progress, options, get_translations(), campaign_url(slug))
+    # "Support us" carries the article along, so its readers get the article's own address.
+    support = campaign_url(slug) + (f"?ref={quote(ref, safe='')}" if ref else "")
+    model = build_widget(campaign, progress, options, get_translations(), support)
+    if show_article and ref:
+        # "Readers of this article gave $120": the confirmed gifts attributed to `ref`.
+        rows = by_article(session, campaign, ref=ref)
+        total = rows[0].total if rows else Money.zero(campaign.currency)
+        model = replace(model, article_text=get_translations().gettext("Readers of this article gave %(amount)s")
+                        % {"amount": format_money(total, options.locale)})
+    return model
+
+
+def _article_options() -> tuple[str | None, bool]:
+    """`?ref=` (validated) and whether `?show=article` asks for what its readers gave."""
+    ref = clean_ref(request.args.get("ref"))
+    return ref, ref is not None and request.args.get("show") == "article"
 
 
 def _version_and_options(slug: str, output: str = "html") -> tuple[CampaignVersion, WidgetOptions]:
@@ -64,6 +83,7 @@ def _version_and_options(slug: str, output: str = "html") -> tuple[CampaignVersi
 def widget_page(slug: str) -> Response:
     """The widget as a self-contained HTML page for an <iframe>, frameable by any site."""
     version, options = _version_and_options(slug)
+    ref, show_article = _article_options()
     css = page_style(options.theme, options.accent)
     csp = (f"default-src 'none'; style-src {csp_hash(css)}; base-uri 'none'; form-action 'none'; "
            f"frame-ancestors {settings().widget.frame_ancestors}")
@@ -71,10 +91,11 @@ def widget_page(slug: str) -> Response:
     def render() -> Rendered:
         # Markup: the stylesheet is generated from validated colours only, never from typed text,
         # and must reach the page byte for byte or its CSP hash would not match.
-        html = render_template("widget/widget.html", m=_model(slug, options), css=Markup(css))
+        html = render_template("widget/widget.html", m=_model(slug, options, ref, show_article), css=Markup(css))
         return Rendered(html.encode(), "text/html; charset=utf-8")
 
-    return cached_response(answer_key("html", versions=[version], options=options), render,
+    return cached_response(answer_key("html", versions=[version], options=options,
+                                      extra=[ref or "", show_article]), render,
                            headers={"Content-Security-Policy": csp})
 
 
@@ -85,10 +106,13 @@ def widget_svg(slug: str) -> Response:
     csp = (f"default-src 'none'; style-src {csp_hash(svg_style(options.theme, options.accent))}; "
            "frame-ancestors 'none'")
 
-    def render() -> Rendered:
-        return Rendered(render_svg(_model(slug, options)).encode(), "image/svg+xml; charset=utf-8")
+    ref, show_article = _article_options()
 
-    return cached_response(answer_key("svg", versions=[version], options=options), render,
+    def render() -> Rendered:
+        return Rendered(render_svg(_model(slug, options, ref, show_article)).encode(), "image/svg+xml; charset=utf-8")
+
+    return cached_response(answer_key("svg", versions=[version], options=options,
+                                      extra=[ref or "", show_article] if show_article else ()), render,
                            headers={"Content-Security-Policy": csp, "Access-Control-Allow-Origin": "*"})
 
 
@@ -97,10 +121,13 @@ def widget_png(slug: str) -> Response:
     """The bar as a PNG image for e-mail newsletters, where SVG is blocked."""
     version, options = _version_and_options(slug, "png")
 
-    def render() -> Rendered:
-        return Rendered(render_png(_model(slug, options)), "image/png")
+    ref, show_article = _article_options()
 
-    return cached_response(answer_key("png", versions=[version], options=options), render,
+    def render() -> Rendered:
+        return Rendered(render_png(_model(slug, options, ref, show_article)), "image/png")
+
+    return cached_response(answer_key("png", versions=[version], options=options,
+                                      extra=[ref or "", show_article] if show_article else ()), render,
                            headers={"Access-Control-Allow-Origin": "*"})
 
 
