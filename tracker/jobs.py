@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -147,6 +148,8 @@ class Queue:
         for spec in JOBS.values():
             self._tasks[spec.name] = self.huey.task(retries=spec.retries, retry_delay=spec.retry_delay,
                                                     name=spec.name)(self._runner(spec.function))
+        # Answers how long a job waited between enqueue and start (the rehearsal's queue latency).
+        self._ping = self.huey.task(name="tracker.ping")(_waited)
         minutes = self.settings.queue.sweep_minutes
         schedule = crontab(minute="*" if minutes == 1 else f"*/{minutes}")
         self.huey.periodic_task(schedule, name="tracker.tick")(self.tick)
@@ -204,8 +207,16 @@ class Queue:
         event.listen(factory, "after_commit", after_commit)
         event.listen(factory, "after_soft_rollback", lambda session, _previous: after_rollback(session))
 
+    def ping(self) -> Any:
+        """Queue a job that returns the seconds it waited; `.get(blocking=True)` on the result."""
+        return self._ping(time.time())
+
     def pending(self) -> int:
         return int(self.huey.pending_count())
+
+
+def _waited(sent_at: float) -> float:
+    return time.time() - sent_at
 
 
 @job("tracker.sweep", retries=0)

@@ -7,7 +7,6 @@ with `GET /api/v1/stores/{storeId}/invoices/{invoiceId}` (header `Authorization:
 
 from __future__ import annotations
 
-import binascii
 import json
 import urllib.error
 import urllib.request
@@ -37,7 +36,7 @@ from .common import (
     record_gift,
     text_of,
 )
-from .signing import hmac_sha256, matching_secret, secrets_of
+from .signing import hex_sha256_header, secrets_of
 
 SOURCE = "btcpay"
 #: Events whose effect depends on the invoice's amount, read from the Greenfield API.
@@ -53,17 +52,7 @@ class FetchFailed(Exception):
 def verify(headers: Mapping[str, str], body: bytes, config: BtcpaySettings, now: datetime) -> Delivery:
     """The delivery, if `BTCPay-Sig` matches the raw body with one of the secrets."""
     secrets = secrets_of(config)
-    header = headers.get("BTCPay-Sig", "")
-    scheme, _, hex_signature = header.partition("=")
-    if scheme != "sha256" or not hex_signature:
-        raise Refused(400, "no BTCPay-Sig: sha256=… header")
-    try:
-        signature = binascii.unhexlify(hex_signature.strip())
-    except (binascii.Error, ValueError) as exc:
-        raise Refused(400, "the BTCPay-Sig header is not hexadecimal") from exc
-    matched = matching_secret(((name, hmac_sha256(secret.encode(), body)) for name, secret in secrets), [signature])
-    if matched is None:
-        raise Refused(401, "the BTCPay signature does not match (wrong webhook secret, or the body was changed)")
+    matched = hex_sha256_header("BTCPay-Sig", headers.get("BTCPay-Sig", ""), secrets, body, "BTCPay")
     payload = parse_json(body)
     # A redelivery names the delivery it repeats: both are one event.
     event_id = text_of(dig(payload, "originalDeliveryId")) or text_of(dig(payload, "deliveryId"))

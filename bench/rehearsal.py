@@ -1,0 +1,440 @@
+"""Several hosts on one machine: two app servers and two workers on PostgreSQL and Redis behind
+nginx, measured, then faulted. Starts and stops everything itself on 127.0.0.1.
+
+    .venv/bin/python bench/rehearsal.py [--seconds 20] [--out bench/results/rehearsal.json]
+
+Needs nginx, redis-server, PostgreSQL's server programs (/usr/lib/postgresql/*/bin) and wrk.
+Prints each figure and writes them as JSON; docs/performance.md and docs/deployment.md quote
+the results with machine and date. The commands it runs are those of deploy/compose.yaml.
+
+Figures, side by side in one run:
+* widget SVG through nginx across the two app servers vs nginx serving the same bytes as a file;
+* a gift posted to host A (a signed Standard Webhooks delivery) seen on host B's widget JSON;
+* queue latency (enqueue → start) p50/p99 with Huey's SQLite storage and with its Redis storage.
+Faults, each with what readers and the admin side got, and a check that nothing was lost or
+doubled: kill -9 one app server, kill -9 one worker mid-delivery, PostgreSQL restarted, Redis
+stopped for 30 s — while public traffic runs and gifts arrive.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import hmac
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
+
+from pg_server import PostgresServer, free_port  # noqa: E402
+
+from tracker.config import load_settings  # noqa: E402
+from tracker.db import make_engine, make_sessionmaker  # noqa: E402
+from tracker.jobs import Queue  # noqa: E402
+
+TRACKER = [sys.executable, "-m", "tracker"]
+HOOK_SECRET = "whsec_" + base64.b64encode(b"rehearsal-secret-0123456789ab").decode()
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+class Receiver:
+    """The publisher's own webhook endpoint: counts deliveries by webhook-id."""
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                self.rfile.read(int(self.headers.get("content-length", 0)))
+                receiver.ids.append(self.headers.get("webhook-id", ""))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+
+class Rig:
+    def __init__(self, work: Path) -> None:
+        self.work = work
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.pg = PostgresServer(work / "pg")
+        self.redis_port, self.nginx_port = free_port(), free_port()
+        self.app_ports = [free_port(), free_port()]
+        self.receiver = Receiver()
+
+    # --- the parts -------------------------------------------------------------------------
+    def config(self, name: str, *, redis: bool = True) -> Path:
+        path = self.work / f"{name}.toml"
+        path.write_text(f"""environment = "production"
+instance_path = "{self.work / ('instance-' + name)}"
+[site]
+name = "Rehearsal News"
+url = "http://127.0.0.1:{self.nginx_port}"
+[security]
+secret_key = "rehearsal-secret-key-0123456789abcdef"
+trusted_proxies = 1
+secure_cookies = false
+[database]
+url = "{self.pg.url}"
+[redis]
+url = "{f'redis://127.0.0.1:{self.redis_port}/0' if redis else ''}"
+[server]
+workers = 2
+[webhooks]
+allow_private_addresses = true
+timeout_seconds = 2
+[processors.standard]
+webhook_secret = "{HOOK_SECRET}"
+default_campaign = "demo"
+""")
+        return path
+
+    def env(self, config: Path) -> dict[str, str]:
+        return {**os.environ, "TRACKER_CONFIG": str(config)}
+
+    def spawn(self, name: str, command: list[str], config: Path) -> None:
+        out = (self.work / f"{name}.log").open("wb")
+        self.processes[name] = subprocess.Popen(command, env=self.env(config), stdout=out, stderr=subprocess.STDOUT,
+                                                start_new_session=True)
+        out.close()
+
+    def start_redis(self) -> None:
+        out = (self.work / "redis.log").open("wb")
+        self.processes["redis"] = subprocess.Popen(
+            ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no"], stdout=out, stderr=subprocess.STDOUT)
+        out.close()
+        wait_for(lambda: subprocess.run(["redis-cli", "-p", str(self.redis_port), "ping"],
+                                        capture_output=True).stdout.strip() == b"PONG", "redis")
+
+    def start_app(self, index: int, config: Path) -> None:
+        port = self.app_ports[index]
+        self.spawn(f"app{index}", [*TRACKER, "serve", "--host", "127.0.0.1", "--port", str(port)], config)
+        wait_for(lambda: http_status(f"http://127.0.0.1:{port}/healthz") == 200, f"app server {index}")
+
+    def start_nginx(self) -> None:
+        static = self.work / "static"
+        static.mkdir()
+        (self.work / "nginx").mkdir()
+        conf = self.work / "nginx.conf"
+        conf.write_text(f"""worker_processes 1;
+pid {self.work}/nginx.pid;
+error_log {self.work}/nginx-error.log;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {self.work}/nginx;
+    proxy_temp_path {self.work}/nginx;
+    upstream tracker {{
+        server 127.0.0.1:{self.app_ports[0]} max_fails=1 fail_timeout=5s;
+        server 127.0.0.1:{self.app_ports[1]} max_fails=1 fail_timeout=5s;
+        keepalive 32;
+    }}
+    server {{
+        listen 127.0.0.1:{self.nginx_port};
+        location /file/ {{ alias {static}/; default_type image/svg+xml; }}
+        location / {{
+            proxy_pass http://tracker;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $remote_addr;
+            proxy_next_upstream error timeout http_502 http_503;
+        }}
+    }}
+}}
+""")
+        self.processes["nginx"] = subprocess.Popen(["nginx", "-c", str(conf), "-p", str(self.work),
+                                                    "-g", "daemon off;"], stderr=subprocess.DEVNULL)
+        wait_for(lambda: http_status(f"http://127.0.0.1:{self.nginx_port}/healthz") == 200, "nginx")
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        process = self.processes.pop(name, None)
+        if process is not None and process.poll() is None:
+            try:
+                os.killpg(process.pid, sig)
+            except (ProcessLookupError, PermissionError):
+                process.send_signal(sig)
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    def stop(self) -> None:
+        for name in list(self.processes):
+            self.kill(name, signal.SIGTERM if name != "nginx" else signal.SIGQUIT)
+        try:
+            self.pg.stop()
+        except Exception:  # noqa: BLE001 - already stopped by a fault
+            pass
+        self.receiver.server.shutdown()
+
+
+def wait_for(check: Any, what: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except Exception:  # noqa: BLE001 - not up yet
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"{what} did not come up")
+
+
+def http_status(url: str, *, timeout: float = 5) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            response.read()
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+    except OSError:
+        return 0
+
+
+def get_json(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.loads(response.read())
+
+
+def send_gift(base: str, gift_id: str, amount: str = "1.00") -> int:
+    """One gift, as a signed Standard Webhooks delivery to /hooks/standard."""
+    body = json.dumps({"id": gift_id, "amount": amount, "currency": "USD", "campaign": "demo",
+                       "status": "confirmed"}).encode()
+    message_id, timestamp = f"msg_{uuid.uuid4().hex}", str(int(time.time()))
+    key = base64.b64decode(HOOK_SECRET.removeprefix("whsec_"))
+    signature = base64.b64encode(hmac.new(key, f"{message_id}.{timestamp}.".encode() + body,
+                                          hashlib.sha256).digest()).decode()
+    request = urllib.request.Request(f"{base}/hooks/standard", data=body, method="POST", headers={
+        "content-type": "application/json", "webhook-id": message_id, "webhook-timestamp": timestamp,
+        "webhook-signature": f"v1,{signature}"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+    except OSError:
+        return 0
+
+
+def wrk(url: str, seconds: int, *, connections: int = 32) -> dict[str, float]:
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+                         capture_output=True, text=True, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1])  # type: ignore[index]
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    return {"requests_per_second": rate, "non_2xx": float(errors[1]) if errors else 0.0,
+            "p99_ms": float(p99[1]) * scale[p99[2]] if p99 else 0.0}
+
+
+def queue_latency(settings_path: Path, pings: int) -> dict[str, float]:
+    settings = load_settings(settings_path, env={})
+    engine = make_engine(settings.database.url)
+    queue = Queue(settings, make_sessionmaker(engine))
+    waits = []
+    for _ in range(pings):
+        waits.append(float(queue.ping().get(blocking=True, timeout=30)) * 1000)
+        time.sleep(0.02)
+    engine.dispose()
+    waits.sort()
+    return {"p50_ms": statistics.median(waits), "p99_ms": waits[int(len(waits) * 0.99) - 1], "jobs": float(pings)}
+
+
+class Probe:
+    """A reader and a processor during the faults: widget answers by status, gifts by answer."""
+
+    def __init__(self, base: str) -> None:
+        self.base, self.running = base, True
+        self.widget: dict[int, int] = {}
+        self.gifts: dict[int, int] = {}
+        self.sent: list[str] = []
+        self.threads = [threading.Thread(target=self._reader), threading.Thread(target=self._processor)]
+        for thread in self.threads:
+            thread.start()
+
+    def _reader(self) -> None:
+        while self.running:
+            status = http_status(f"{self.base}/widget/demo.json")
+            self.widget[status] = self.widget.get(status, 0) + 1
+            time.sleep(0.05)
+
+    def _processor(self) -> None:
+        number = 0
+        while self.running:
+            number += 1
+            gift = f"fault-{number}"
+            status = send_gift(self.base, gift)
+            # A processor retries what was not acknowledged with a 2xx, with the same id.
+            while status // 100 != 2 and self.running:
+                time.sleep(1)
+                status = send_gift(self.base, gift)
+            self.gifts[status] = self.gifts.get(status, 0) + 1
+            self.sent.append(gift)
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        self.running = False
+        for thread in self.threads:
+            thread.join(60)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=20, help="length of each throughput measurement")
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "rehearsal.json"))
+    args = parser.parse_args()
+    for program in ("nginx", "redis-server", "wrk"):
+        if shutil.which(program) is None:
+            raise SystemExit(f"{program} is needed (apt-get install {program.replace('-server', '')})")
+    results: dict[str, Any] = {"machine": f"{platform.node()} · {os.cpu_count()} cores · {platform.platform()}",
+                               "date": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    work = Path(tempfile.mkdtemp(prefix="rehearsal-"))
+    rig = Rig(work)
+    try:
+        rig.pg.start()
+        rig.start_redis()
+        shared = rig.config("shared")
+        subprocess.run([*TRACKER, "db", "upgrade"], env=rig.env(shared), check=True, capture_output=True)
+        subprocess.run([*TRACKER, "demo"], env=rig.env(shared), check=True, capture_output=True)
+        engine = make_engine(load_settings(shared, env={}).database.url)
+        with make_sessionmaker(engine)() as session:
+            from tracker.audit import Actor
+            from tracker.webhooks.delivery import add_endpoint
+
+            add_endpoint(session, rig.receiver.url, ["donation.recorded"], actor=Actor.cli(),
+                         settings=load_settings(shared, env={}))
+            session.commit()
+        for index in (0, 1):
+            rig.start_app(index, shared)
+        rig.spawn("worker0", [*TRACKER, "worker"], shared)
+        rig.spawn("worker1", [*TRACKER, "worker"], shared)
+        rig.start_nginx()
+        base = f"http://127.0.0.1:{rig.nginx_port}"
+        hosts = [f"http://127.0.0.1:{port}" for port in rig.app_ports]
+
+        # 1. Throughput: the widget through nginx and two app servers vs a file nginx serves itself.
+        with urllib.request.urlopen(f"{base}/widget/demo.svg") as response:
+            (work / "static" / "widget.svg").write_bytes(response.read())
+        log("widget SVG through nginx …")
+        widget = wrk(f"{base}/widget/demo.svg", args.seconds)
+        log(f"  {widget['requests_per_second']:.0f} req/s, p99 {widget['p99_ms']:.1f} ms")
+        static = wrk(f"{base}/file/widget.svg", args.seconds)
+        log(f"static file through nginx: {static['requests_per_second']:.0f} req/s")
+        results["throughput"] = {"widget": widget, "static": static,
+                                 "ratio": widget["requests_per_second"] / static["requests_per_second"]}
+        log(f"  ratio widget / static = {results['throughput']['ratio']:.2f}")
+
+        # 2. A gift on host A, seen on host B's widget.
+        before = get_json(f"{hosts[1]}/widget/demo.json")["raised"]["amount"]
+        started = time.monotonic()
+        assert send_gift(hosts[0], "cross-host-1", "7.00") == 200
+        wait_for(lambda: get_json(f"{hosts[1]}/widget/demo.json")["raised"]["amount"] != before, "cross-host", 120)
+        seen = time.monotonic() - started
+        max_age = load_settings(shared, env={}).widget.max_age
+        results["cross_host"] = {"seconds": seen, "max_age": max_age}
+        log(f"gift on host A seen on host B after {seen:.2f} s (max_age {max_age} s)")
+
+        # 3. Queue latency, Redis storage (the two running workers), then SQLite storage.
+        results["queue_redis"] = queue_latency(shared, 200)
+        log(f"queue latency, Redis: p50 {results['queue_redis']['p50_ms']:.1f} ms, "
+            f"p99 {results['queue_redis']['p99_ms']:.1f} ms")
+        local = rig.config("local", redis=False)
+        rig.spawn("worker-sqlite", [*TRACKER, "worker"], local)
+        time.sleep(2)
+        results["queue_sqlite"] = queue_latency(local, 200)
+        rig.kill("worker-sqlite", signal.SIGINT)
+        log(f"queue latency, SQLite: p50 {results['queue_sqlite']['p50_ms']:.1f} ms, "
+            f"p99 {results['queue_sqlite']['p99_ms']:.1f} ms")
+
+        # 4. Faults while readers read and gifts arrive through nginx.
+        load = subprocess.Popen(["wrk", "-t1", "-c8", f"-d{60 + 4 * args.seconds}s", f"{base}/widget/demo.svg"],
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        probe = Probe(base)
+        faults = {}
+        time.sleep(3)
+        log("fault: kill -9 app server 0 and worker 0")
+        rig.kill("app0")
+        rig.kill("worker0")
+        time.sleep(args.seconds)
+        faults["app_and_worker_killed"] = dict(probe.widget)
+        rig.start_app(0, shared)
+        rig.spawn("worker0", [*TRACKER, "worker"], shared)
+        log("fault: PostgreSQL restarted (stopped 10 s)")
+        rig.pg.stop()
+        time.sleep(10)
+        rig.pg.start()
+        time.sleep(args.seconds)
+        faults["postgres_restarted"] = dict(probe.widget)
+        log("fault: Redis stopped for 30 s")
+        rig.kill("redis", signal.SIGTERM)
+        time.sleep(30)
+        rig.start_redis()
+        time.sleep(args.seconds)
+        probe.stop()
+        load_out = load.communicate(timeout=300)[0]
+        faults["readers_total"] = dict(probe.widget)
+        faults["gifts_acknowledged"] = dict(probe.gifts)
+        faults["load_requests_per_second"] = float(re.search(r"Requests/sec:\s+([\d.]+)", load_out)[1])  # type: ignore[index]
+        errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", load_out)
+        faults["load_non_2xx"] = int(errors[1]) if errors else 0
+        # Nothing lost or doubled: every acknowledged gift is one donation and one delivery.
+        from sqlalchemy import func, select
+
+        from tracker.models import Donation, WebhookDelivery
+
+        wait_for(lambda: len(set(rig.receiver.ids)) >= len(probe.sent) + 1, "all deliveries", 180)
+        with make_sessionmaker(engine)() as session:
+            donations = session.scalar(select(func.count()).select_from(Donation).where(
+                Donation.source == "standard", Donation.external_id.like("fault-%")))
+            deliveries = session.scalar(select(func.count()).select_from(WebhookDelivery))
+        check = subprocess.run([*TRACKER, "db", "check"], env=rig.env(shared), capture_output=True, text=True)
+        faults["gifts_sent"] = len(probe.sent)
+        faults["donations_recorded"] = donations
+        faults["webhook_deliveries"] = deliveries
+        faults["distinct_webhook_ids_received"] = len(set(rig.receiver.ids))
+        faults["webhook_posts_received"] = len(rig.receiver.ids)
+        faults["db_check"] = check.stdout.strip().splitlines()[-1] if check.stdout.strip() else check.stderr.strip()
+        results["faults"] = faults
+        log(json.dumps(faults, indent=2))
+        engine.dispose()
+    finally:
+        rig.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+    log(f"written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
