@@ -13,10 +13,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 
+from .db import upsert_for
 from .models import (
     NOTICE_EVENTS,
     WEBHOOK_EVENTS,
@@ -33,6 +33,9 @@ from .money import Money
 
 #: session.info key: this transaction made deliveries or e-mails, so wake the queue after commit.
 WORK_DUE = "tracker_work_due"
+#: session.info keys: the event keys this transaction emitted, the active endpoints it read.
+EMITTED = "tracker_emitted"
+ENDPOINTS = "tracker_endpoints"
 #: Events the publisher is e-mailed about (new donations only when asked for, see tracker.notices).
 #: The ledger's actions and the webhook events they are.
 DONATION_EVENTS = {"record": "donation.recorded", "confirm": "donation.confirmed", "refund": "donation.refunded"}
@@ -51,29 +54,50 @@ def emit(session: Session, type_: str, key: str, data: dict[str, Any], *, mail: 
     """
     if type_ not in WEBHOOK_EVENTS and type_ not in NOTICE_EVENTS:
         raise ValueError(f"unknown event type {type_!r}")
+    seen: set[str] = session.info.setdefault(EMITTED, set())
+    if key in seen:
+        return False
     now = utcnow()
     payload = {"type": type_, "timestamp": _iso(now), "data": data}
-    existing = session.scalar(select(OutboxEvent.id).where(OutboxEvent.key == key))
-    if existing is not None:
-        return False
-    # In a savepoint, so a key a concurrent transaction committed first (a unique violation)
-    # leaves the caller's transaction intact.
-    event = OutboxEvent(key=key, type=type_, payload=payload, created_at=now, mail_due=mail and type_ in MAILED)
-    try:
-        with session.begin_nested():
-            session.add(event)
-            session.flush()
-    except IntegrityError:  # the same key, committed by a concurrent transaction meanwhile
+    # INSERT … ON CONFLICT DO NOTHING: one statement, and of two transactions emitting the same
+    # key at once the database keeps exactly one (the other gets no id back).
+    event_id = session.execute(
+        upsert_for(session)(OutboxEvent)
+        .values(key=key, type=type_, payload=payload, created_at=now, mail_due=mail and type_ in MAILED)
+        .on_conflict_do_nothing(index_elements=["key"]).returning(OutboxEvent.id)).scalar()
+    seen.add(key)
+    if event_id is None:
         return False
     if type_ in WEBHOOK_EVENTS:
-        for endpoint in session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True))):
-            if type_ in endpoint.event_types:
-                session.add(WebhookDelivery(endpoint_id=endpoint.id, event_id=event.id,
-                                            message_id=f"msg_{uuid.uuid4().hex}", state="pending",
-                                            attempts=0, next_attempt_at=now, created_at=now))
-    session.flush()
+        deliveries = [{"endpoint_id": endpoint_id, "event_id": event_id, "message_id": f"msg_{uuid.uuid4().hex}",
+                       "state": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
+                      for endpoint_id, events in _endpoints(session) if type_ in events]
+        if deliveries:
+            session.execute(insert(WebhookDelivery), deliveries)
     session.info[WORK_DUE] = True
     return True
+
+
+def _endpoints(session: Session) -> list[tuple[int, list[str]]]:
+    """The active endpoints and their events, read once per transaction (forget_endpoints after a change)."""
+    found = session.info.get(ENDPOINTS)
+    if found is None:
+        found = [(endpoint_id, events.split()) for endpoint_id, events in session.execute(
+            select(WebhookEndpoint.id, WebhookEndpoint.events).where(WebhookEndpoint.active.is_(True)))]
+        session.info[ENDPOINTS] = found
+    return list(found)
+
+
+def forget_endpoints(session: Session) -> None:
+    session.info.pop(ENDPOINTS, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _reset(session: Session, _transaction: Any) -> None:
+    """Forget what was emitted and read when any transaction (or savepoint) ends: the caches only
+    save statements; the unique key in the database is what makes an event happen once."""
+    session.info.pop(EMITTED, None)
+    session.info.pop(ENDPOINTS, None)
 
 
 def donation_data(session: Session, donation: Donation) -> dict[str, Any]:
@@ -104,23 +128,24 @@ def donation_changed(session: Session, donation: Donation, action: str) -> None:
         type_ = DONATION_EVENTS.get(action)
         if type_ is not None:
             emit(session, type_, f"{type_}:{donation.uid}", donation_data(session, donation), mail=True)
-    _thresholds(session, donation.campaign_id, donation.period_start)
+    if donation.status == "confirmed":  # only money raised can reach a milestone or the goal
+        _thresholds(session, donation.campaign_id, donation.period_start)
 
 
 def _thresholds(session: Session, campaign_id: int, period_start: datetime) -> None:
-    total = session.get(PeriodTotal, (campaign_id, period_start))
-    if total is None:
+    raised_minor = session.scalar(select(PeriodTotal.raised_minor).where(
+        PeriodTotal.campaign_id == campaign_id, PeriodTotal.period_start == period_start))
+    if not raised_minor or raised_minor <= 0:
         return
-    session.refresh(total)  # the ledger changed it with a plain UPDATE
     campaign = session.get_one(Campaign, campaign_id)
     period = _iso(period_start)
-    raised = Money(total.raised_minor, campaign.currency)
+    raised = Money(raised_minor, campaign.currency)
     base = {"campaign": campaign.slug, "period_start": period, "raised": raised.plain(), "currency": campaign.currency}
-    for milestone in session.scalars(select(Milestone).where(
-            Milestone.campaign_id == campaign_id, Milestone.amount_minor <= total.raised_minor)):
-        emit(session, "milestone.reached", f"milestone.reached:{campaign_id}:{period}:{milestone.id}",
-             {**base, "milestone": Money(milestone.amount_minor, campaign.currency).plain(),
-              "label": milestone.label}, mail=True)
-    if campaign.target_minor > 0 and total.raised_minor >= campaign.target_minor:
+    for milestone_id, amount_minor, label in session.execute(select(Milestone.id, Milestone.amount_minor,
+                                                                    Milestone.label).where(
+            Milestone.campaign_id == campaign_id, Milestone.amount_minor <= raised_minor)):
+        emit(session, "milestone.reached", f"milestone.reached:{campaign_id}:{period}:{milestone_id}",
+             {**base, "milestone": Money(amount_minor, campaign.currency).plain(), "label": label}, mail=True)
+    if campaign.target_minor > 0 and raised_minor >= campaign.target_minor:
         emit(session, "goal.reached", f"goal.reached:{campaign_id}:{period}",
              {**base, "target": Money(campaign.target_minor, campaign.currency).plain()}, mail=True)

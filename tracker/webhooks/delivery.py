@@ -21,7 +21,7 @@ from ..audit import Actor, record_event
 from ..config import Settings
 from ..db import begin_write
 from ..errors import InvalidInput, NotFound
-from ..events import emit
+from ..events import emit, forget_endpoints
 from ..models import (
     MAX_ROW_ID,
     WEBHOOK_EVENTS,
@@ -71,6 +71,7 @@ def add_endpoint(session: Session, url: str, events: list[str], *, actor: Actor,
                                created_at=utcnow())
     session.add(endpoint)
     session.flush()
+    forget_endpoints(session)
     record_event(session, actor, "webhook_endpoint.create", endpoint,
                  after={"url": url, "events": endpoint.events})
     return endpoint
@@ -85,6 +86,7 @@ def get_endpoint(session: Session, endpoint_id: int) -> WebhookEndpoint:
 
 def set_active(session: Session, endpoint: WebhookEndpoint, active: bool, *, actor: Actor) -> None:
     endpoint.active = active
+    forget_endpoints(session)
     if active:
         endpoint.failing_since = None
         endpoint.disabled_reason = ""
