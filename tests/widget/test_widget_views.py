@@ -10,7 +10,7 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
-from factories import counting_statements
+from factories import CLI, counting_statements
 from PIL import Image
 
 from tracker import create_app
@@ -308,4 +308,34 @@ def test_uncached_renderings_spend_a_budget_per_address_and_readers_do_not_notic
     for _ in range(30):
         for url in documented:
             assert reader.get(url, environ_base={"REMOTE_ADDR": "10.0.0.2"}).status_code == 200
+    app.extensions["tracker_engine"].dispose()
+
+
+def test_a_reader_is_never_refused_because_the_ledger_keeps_changing(clean_db, settings_factory, demo):
+    """The rehearsal found it: gifts arriving twice a second made every plain widget request a new
+    rendering, and one reader polling it was refused with 429. Only renderings a client chose
+    (options, amounts) spend the budget."""
+    from tracker.campaigns.operations import get_campaign
+    from tracker.donations.ledger import record_donation
+    from tracker.money import Money
+
+    app = create_app(settings_factory(**{"widget.render_budget_per_minute": 2, "widget.process_cache_seconds": 0}))
+    reader = app.test_client()
+    with app.extensions["tracker_db"]() as session:
+        campaign = get_campaign(session, "demo")
+        for number in range(6):
+            record_donation(session, campaign, Money.parse("1", "USD"), actor=CLI, external_id=f"busy-{number}")
+            session.commit()
+            for url in ("/widget/demo.svg", "/api/v1/campaigns/demo"):
+                assert reader.get(url, environ_base={"REMOTE_ADDR": "10.0.0.3"}).status_code == 200
+    app.extensions["tracker_engine"].dispose()
+
+
+def test_with_the_limits_storage_away_readers_still_get_the_widget(clean_db, settings_factory, demo):
+    """The rehearsal stopped Redis for 30 s and readers got 500s: the render budget bypassed the
+    limiter's fallback. Now an unreachable storage lets the rendering through (and says so once)."""
+    app = create_app(settings_factory(**{"redis.url": "redis://127.0.0.1:1/0"}))
+    reader = app.test_client()
+    for url in ("/widget/demo.svg?accent=123456", "/widget/demo.svg?accent=654321", "/api/v1/campaigns/demo"):
+        assert reader.get(url).status_code == 200
     app.extensions["tracker_engine"].dispose()

@@ -191,7 +191,12 @@ def spend_render_budget() -> None:
     `?amount=` does on every request, and a reader never does twice.
     """
     budget = RateLimitItemPerMinute(settings().widget.render_budget_per_minute)
-    if not limiter.limiter.hit(budget, "render-budget", get_remote_address()):
+    try:
+        allowed = limiter.limiter.hit(budget, "render-budget", get_remote_address())
+    except Exception:  # noqa: BLE001 - the limits' storage (Redis) is away: readers still get the widget
+        outage_note("limits:render-budget", "the render budget could not be counted (limits storage unreachable)")
+        return
+    if not allowed:
         raise TooManyRequests("Too many new renderings from this address: try again in a minute.",
                               retry_after=60)
 
@@ -226,7 +231,9 @@ def cached_response(key: tuple[Hashable, ...], render: Callable[[], Rendered], *
             _remember(pending, etag, state.cache.peek(full_key), response_headers)
         return Response(status=304, headers=response_headers)
     fresh = state.cache.peek(full_key) is None
-    if fresh:
+    if fresh and request.args:
+        # Only renderings the client chose (options, amounts) count: the plain widget renders
+        # again whenever the ledger changes, which a reader must never be refused for.
         spend_render_budget()
     rendered = state.cache.get_or_render(full_key, render)
     if pending is not None:
