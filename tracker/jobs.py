@@ -86,10 +86,12 @@ def add_periodic(name: str, function: JobFunction, every: timedelta) -> None:
 def load_jobs() -> None:
     """Import every module that registers jobs (each area keeps its jobs beside its code)."""
     from . import notices
+    from .campaigns import closing
     from .chains import jobs as chain_jobs
     from .processors import jobs as processor_jobs
 
     add_periodic("tracker.daily_digest", notices.daily_digest, timedelta(days=1))
+    add_periodic("campaigns.close_periods", closing.close_periods, timedelta(hours=1))
     for area, schedule in (("processors", processor_jobs.PERIODIC), ("chains", chain_jobs.PERIODIC)):
         for function, seconds in schedule:
             add_periodic(f"{area}.{function.__name__}", function, timedelta(seconds=seconds))

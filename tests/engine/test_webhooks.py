@@ -205,3 +205,22 @@ def test_two_workers_never_send_one_delivery_at_once(engine, session, make_campa
     assert not errors
     assert session.scalar(select(func.count()).select_from(WebhookAttempt)) == 10
     assert len(receiver.received) == 10
+
+
+def test_a_closed_period_is_announced_once(session, make_campaign, local_settings):
+    from datetime import datetime, timezone
+
+    from tracker.campaigns.closing import close_periods
+
+    campaign = make_campaign(period="monthly", target="100", milestones=())
+    record_donation(session, campaign, Money.parse("30", "USD"), actor=CLI,
+                    received_at=datetime(2026, 11, 10, tzinfo=timezone.utc))
+    session.commit()
+    december = datetime(2026, 12, 2, 12, tzinfo=timezone.utc)
+    assert close_periods(session, local_settings, december) == "1 period(s) closed"
+    assert close_periods(session, local_settings, december) == "0 period(s) closed"
+    session.commit()
+    event = session.scalars(select(OutboxEvent).where(OutboxEvent.type == "period.closed")).one()
+    assert event.payload["data"] == {
+        "campaign": campaign.slug, "period_start": "2026-11-01T00:00:00Z", "period_end": "2026-12-01T00:00:00Z",
+        "raised": "30.00", "target": "100.00", "currency": "USD", "reached": False, "supporters": 1}
