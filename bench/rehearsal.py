@@ -111,7 +111,7 @@ url = "{f'redis://127.0.0.1:{self.redis_port}/0' if redis else ''}"
 workers = 2
 [webhooks]
 allow_private_addresses = true
-timeout_seconds = 2
+timeout_seconds = 10
 [processors.standard]
 webhook_secret = "{HOOK_SECRET}"
 default_campaign = "demo"
@@ -464,7 +464,27 @@ def main() -> None:
 
         from tracker.models import Donation, WebhookDelivery
 
-        wait_for(lambda: len(set(rig.receiver.ids)) >= len(probe.sent) + 1, "all deliveries", 180)
+        deadline = time.monotonic() + 240
+        while len(set(rig.receiver.ids)) < len(probe.sent) + 1 and time.monotonic() < deadline:
+            time.sleep(1)
+        waited = time.monotonic() - (deadline - 240)
+        faults["seconds_until_every_delivery_arrived"] = round(waited, 1)
+        with make_sessionmaker(engine)() as session:
+            faults["deliveries_by_state"] = dict(session.execute(
+                select(WebhookDelivery.state, func.count()).group_by(WebhookDelivery.state)).all())
+            from tracker.models import WebhookAttempt
+
+            faults["undelivered"] = [
+                {"attempts": attempts, "next_attempt_at": str(next_at), "answers": [
+                    f"{a.status_code} {a.excerpt[:80]}" for a in session.scalars(
+                        select(WebhookAttempt).where(WebhookAttempt.delivery_id == delivery_id))]}
+                for delivery_id, attempts, next_at in session.execute(
+                    select(WebhookDelivery.id, WebhookDelivery.attempts, WebhookDelivery.next_attempt_at)
+                    .where(WebhookDelivery.state != "delivered"))]
+        if len(set(rig.receiver.ids)) < len(probe.sent) + 1:
+            for name in ("worker0", "worker1"):
+                log(f"--- {name}.log (last lines)")
+                print("\n".join((work / f"{name}.log").read_text(errors="replace").splitlines()[-15:]))
         with make_sessionmaker(engine)() as session:
             donations = session.scalar(select(func.count()).select_from(Donation).where(
                 Donation.source == "standard", Donation.external_id.like("fault-%")))

@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from datetime import datetime, timezone
 from functools import update_wrapper
 from pathlib import Path
@@ -458,7 +459,20 @@ def worker(ctx: Context, workers: int | None) -> None:
     from .jobs import Queue, storage_description
 
     config = ctx.settings
-    if not schema.is_up_to_date(ctx.engine):
+    # A worker started while the database is away (a restart of both) waits for it, saying so
+    # once, instead of exiting: jobs are only ever late, never lost.
+    waited = 0.0
+    while True:
+        try:
+            current = schema.is_up_to_date(ctx.engine)
+            break
+        except DBAPIError as exc:
+            if waited == 0:
+                click.echo(f"worker: waiting for the database ({str(exc.orig).splitlines()[0] if exc.orig else exc})",
+                           err=True)
+            time.sleep(2)
+            waited += 2
+    if not current:
         fail("the database is not migrated to the latest schema: run `tracker db upgrade` (or `tracker init`)")
     threads = workers or config.queue.workers
     if threads < 1:

@@ -133,3 +133,26 @@ timeout_seconds = 1
     assert len(receiver.received) == 2
     assert receiver.received[0].headers["webhook-id"] == receiver.received[1].headers["webhook-id"]
     assert endpoint.id
+
+
+def test_a_worker_started_while_the_database_is_away_waits_for_it(tmp_path: Path):
+    """The rehearsal restarted a worker during a PostgreSQL restart and it exited; it now waits."""
+    config = tmp_path / "config.toml"
+    config.write_text(f"""environment = "production"
+instance_path = "{tmp_path / 'instance'}"
+[security]
+secret_key = "worker-test-secret-0123456789abcdef"
+[database]
+url = "postgresql+psycopg://postgres@127.0.0.1:9/nowhere"
+""")
+    log = tmp_path / "worker.log"
+    with log.open("wb") as out:
+        worker = subprocess.Popen([sys.executable, "-m", "tracker", "worker"], env={**os.environ,
+                                  "TRACKER_CONFIG": str(config)}, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        time.sleep(6)
+        assert worker.poll() is None, log.read_text()
+        assert "waiting for the database" in log.read_text()
+    finally:
+        worker.kill()
+        worker.wait(10)
