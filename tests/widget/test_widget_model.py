@@ -22,7 +22,7 @@ from tracker.errors import NotFound
 from tracker.models import utcnow
 from tracker.widget.cache import RenderCache
 from tracker.widget.colours import PALETTES, contrast_ratio, text_colour_on
-from tracker.widget.drawing import render_png, render_svg
+from tracker.widget.drawing import png_font, render_png, render_svg
 from tracker.widget.model import build_widget
 from tracker.widget.options import WidgetOptions, widget_options
 from tracker.widget.versions import VersionReader
@@ -130,6 +130,29 @@ def test_png_shows_the_fill_in_the_accent_colour(session, demo):
     y = 56 * 2  # the middle of the bar
     assert image.getpixel((80 * 2, y)) == (0xFF, 0x88, 0x00)  # inside the 43 % fill
     assert image.getpixel((300 * 2, y)) == (0xD0, 0xD7, 0xDE)  # the empty track
+
+
+def _glyph(font, character):
+    mask = font.getmask(character)
+    return mask.size, bytes(mask)
+
+
+@pytest.mark.parametrize("character", ["€", "£", "ü", "ß", "–", "Ж"])
+def test_png_font_has_a_glyph_for_what_a_euro_or_german_or_russian_badge_shows(character):
+    # An unmapped code point (a private-use one) draws the font's missing-glyph box: a
+    # character drawn the same as it is not in the font.
+    font = png_font(26)
+    missing = _glyph(font, "\ue000")
+    assert _glyph(font, character) != missing
+    assert _glyph(font, character)[0][0] > 0
+
+
+def test_png_draws_a_euro_title_unlike_the_missing_glyph_box(session, demo):
+    demo.title = "Spenden in € für Жurnal"
+    drawn = render_png(model_for(session, demo))
+    demo.title = "Spenden in \ue000 f\ue000r \ue000urnal"
+    boxes = render_png(model_for(session, demo))
+    assert drawn != boxes
 
 
 def test_version_changes_with_a_donation_an_edit_and_the_date(session, demo, make_donation):

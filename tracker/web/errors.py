@@ -21,6 +21,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from ..errors import DomainError
+from ..resources import PNG_FONT
 from .caching import last_good_answer
 from .context import WRITE_METHODS, rollback
 from .logs import outage_note
@@ -62,7 +63,8 @@ def error_png(message: str) -> bytes:
     from PIL import Image, ImageDraw, ImageFont
 
     image = Image.new("RGB", (360, 40), "#f6f8fa")
-    ImageDraw.Draw(image).text((12, 25), message[:60], font=ImageFont.load_default(size=12), fill="#57606a",
+    font = ImageFont.truetype(str(PNG_FONT), size=12)  # the German texts have umlauts
+    ImageDraw.Draw(image).text((12, 25), message[:60], font=font, fill="#57606a",
                                anchor="ls")
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)

@@ -5,8 +5,9 @@ import io
 from decimal import Decimal
 from functools import lru_cache
 from html import escape
-from typing import Callable
+from typing import Any, Callable
 
+from ..resources import PNG_FONT
 from .colours import PALETTES, Palette, text_colour_on
 from .model import WidgetModel
 from .options import DISPLAY_DEFAULTS, IMAGE_HEIGHT, IMAGE_WIDTH, PNG_SCALE
@@ -104,22 +105,31 @@ def render_svg(model: WidgetModel) -> str:
 
 
 def _printable(text: str) -> str:
-    # Pillow's built-in font has no glyph for the no-break spaces Babel puts in "2.160 $".
+    # DejaVu Sans has U+00A0 but not every font has U+202F (Babel's narrow no-break space in
+    # "2.160 $"); a plain space reads the same in an image nobody selects text from.
     return text.replace("\u00a0", " ").replace("\u202f", " ")
 
 
+@lru_cache(maxsize=16)
+def png_font(size: int) -> Any:
+    """DejaVu Sans at `size` pixels, shipped in tracker/fonts/ (€, £, umlauts, ß, dashes, Cyrillic)."""
+    from PIL import ImageFont
+
+    return ImageFont.truetype(str(PNG_FONT), size=size)
+
+
 def render_png(model: WidgetModel) -> bytes:
-    """The bar as a PNG (for e-mail, where SVG is blocked), drawn with Pillow's built-in font."""
-    from PIL import Image, ImageDraw, ImageFont
+    """The bar as a PNG (for e-mail, where SVG is blocked), drawn with the shipped DejaVu Sans."""
+    from PIL import Image, ImageDraw
 
     scale = PNG_SCALE
     palette = model.palette  # "auto" cannot follow the reader's theme in a PNG: it is light
     image = Image.new("RGB", (IMAGE_WIDTH * scale, IMAGE_HEIGHT * scale), palette.background)
     draw = ImageDraw.Draw(image)
-    title_font = ImageFont.load_default(size=14 * scale)
-    raised_font = ImageFont.load_default(size=13 * scale)
-    small_font = ImageFont.load_default(size=11 * scale)
-    caption_font = ImageFont.load_default(size=12 * scale)
+    title_font = png_font(14 * scale)
+    raised_font = png_font(13 * scale)
+    small_font = png_font(11 * scale)
+    caption_font = png_font(12 * scale)
 
     def s(value: float) -> int:
         return round(value * scale)
