@@ -249,3 +249,49 @@ def test_bad_arguments_are_one_line(cli, args, expected):
     cli("demo")
     result = cli(*args)
     assert result.exit_code != 0 and expected in result.output and "Traceback" not in result.output
+
+
+def test_serve_on_a_busy_port_says_so_in_one_line_before_starting(cli, monkeypatch):
+    import socket
+
+    import tracker.cli
+
+    started = []
+    monkeypatch.setattr(tracker.cli, "run_gunicorn", lambda *args: started.append(args))
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = CliRunner().invoke(main, ["serve", "--port", str(port)])
+    assert result.exit_code == 1
+    assert result.output.strip() == (f"error: cannot serve on 127.0.0.1:{port}: the port is already in use; "
+                                     "stop what is using it or choose another with --port")
+    assert "serving" not in result.output and started == []
+
+
+def test_serve_on_a_free_port_starts_gunicorn(cli, monkeypatch):
+    import socket
+
+    import tracker.cli
+
+    started = []
+    monkeypatch.setattr(tracker.cli, "run_gunicorn", lambda *args: started.append(args[1:3]))
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        port = holder.getsockname()[1]
+    result = cli("serve", "--port", str(port))
+    assert result.exit_code == 0, result.output
+    assert started == [("127.0.0.1", port)] and "warning" not in result.output  # development: no warning
+
+
+@pytest.mark.parametrize(("site_url", "port", "expected"), [
+    ("http://127.0.0.1:5000", 5101, "site.url is http://127.0.0.1:5000 but this serves port 5101"),
+    ("http://localhost:5000", 5000, "which only this machine reaches"),
+    ("https://news.example", 8000, None),  # behind a proxy: the public name rightly differs
+])
+def test_serve_warns_in_production_when_site_url_cannot_be_where_readers_go(site_url, port, expected):
+    from tracker.cli import site_url_warning
+
+    warning = site_url_warning(site_url, "127.0.0.1", port, development=False)
+    assert (warning is None) if expected is None else (expected in warning)
+    assert site_url_warning(site_url, "127.0.0.1", port, development=True) is None

@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from functools import update_wrapper
 from pathlib import Path
 from typing import Any, Callable, TypeVar
+from urllib.parse import urlsplit
 
 import click
 from sqlalchemy.exc import DBAPIError
@@ -504,6 +505,12 @@ def serve(ctx: Context, host: str | None, port: int | None, workers: int | None,
         fail("the database is not migrated to the latest schema: run `tracker db upgrade` (or `tracker init`)")
     ctx.engine.dispose()  # each worker opens its own connections
     host, port = host or config.server.host, port or config.server.port
+    busy = port_in_use(host, port)
+    if busy:
+        fail(f"cannot serve on {host}:{port}: {busy}; stop what is using it or choose another with --port")
+    warning = site_url_warning(config.site.url, host, port, development=config.is_development)
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
     click.echo(f"serving {config.site.name} on http://{host}:{port}/ (Ctrl+C to stop)")
     background = start_worker(ctx) if with_worker else None
     try:
@@ -516,6 +523,54 @@ def serve(ctx: Context, host: str | None, port: int | None, workers: int | None,
     finally:
         if background is not None:
             stop_worker(background)
+
+
+def port_in_use(host: str, port: int) -> str | None:
+    """Why `host:port` cannot be listened on ("the port is in use"), or None when it can."""
+    # Checked before gunicorn starts: gunicorn itself retries for seconds, then dies with a
+    # traceback-like log after "serving…" was already printed.
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        return f"the address {host!r} cannot be resolved ({exc.strerror})"
+    family, kind, proto, _name, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        # The same option gunicorn sets, so a port in TIME_WAIT is not taken for busy.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return "the port is already in use"
+            if exc.errno == errno.EACCES:
+                return "permission denied (ports below 1024 need privileges)"
+            return exc.strerror or str(exc)
+    return None
+
+
+#: Host names that only this machine reaches.
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0", "::"})
+
+
+def site_url_warning(site_url: str, host: str, port: int, *, development: bool) -> str | None:
+    """A warning when, in production, `site.url` (every outward link) cannot be where readers find this server."""
+    # In development links follow the address served (web/urls.py). In production site.url
+    # is the public address: behind a proxy it rightly differs from the bind address, but a
+    # loopback site.url is reachable by nobody else, and one on another port leads nowhere.
+    if development:
+        return None
+    parts = urlsplit(site_url)
+    if (parts.hostname or "") not in LOOPBACK:
+        return None
+    site_port = parts.port or (443 if parts.scheme == "https" else 80)
+    if site_port != port:
+        return (f"site.url is {site_url} but this serves port {port}: widget buttons, embed codes, oEmbed and "
+                f"the API's links lead nowhere; set site.url to the address readers use")
+    return (f"site.url is {site_url}, which only this machine reaches: set site.url to the public address "
+            f"readers use (embed codes and links are built from it)")
 
 
 def run_gunicorn(config: Settings, host: str, port: int, workers: int) -> None:
