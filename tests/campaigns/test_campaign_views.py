@@ -144,3 +144,16 @@ def test_widget_preview_is_a_new_address_whenever_its_figures_change(admin, demo
     after = admin.get(second)
     assert after.status_code == 200
     assert "2,260" in after.get_data(as_text=True) and "2,260" not in before
+
+
+def test_goal_currency_is_read_only_on_the_edit_form_with_the_reason(admin, make_campaign):
+    import re
+
+    make_campaign("demo")
+    page = admin.get("/admin/campaigns/demo/edit").get_data(as_text=True)
+    tag = re.search(r'<input[^>]*name="currency"[^>]*>', page).group(0)
+    assert "readonly" in tag and 'value="USD"' in tag and 'aria-describedby="currency-hint"' in tag
+    hint = re.search(r'<small class="hint" id="currency-hint">([^<]+)</small>', page).group(1)
+    assert "Cannot be changed" in hint and "kept in USD" in hint
+    new = admin.get("/admin/campaigns/new").get_data(as_text=True)
+    assert "readonly" not in re.search(r'<input[^>]*name="currency"[^>]*>', new).group(0)
