@@ -60,6 +60,13 @@ def page_style(theme: str, accent: str) -> str:
         + "*{box-sizing:border-box}html,body{margin:0;background:var(--bg);color:var(--fg)}"
         "body{font:14px/1.4 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;padding:10px 14px}"
         "h1{font-size:15px;margin:0 0 6px}h1 a{color:var(--fg);text-decoration:none}"
+        # A title of up to 200 characters: two lines, then an ellipsis (the full one is the page's <title>).
+        "h1{display:-webkit-box;-webkit-box-orient:vertical;-webkit-line-clamp:2;line-clamp:2;overflow:hidden}"
+        ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}"
+        ".cta,.meta{display:-webkit-box;-webkit-box-orient:vertical;-webkit-line-clamp:2;overflow:hidden}"
+        # One line of ARTICLE_LINE_HEIGHT (18 + 6 px), however long the amount or the language.
+        ".article{margin:0 0 6px;font-size:13px;line-height:18px;white-space:nowrap;overflow:hidden;"
+        "text-overflow:ellipsis}"
         "h1 a:hover,h1 a:focus{text-decoration:underline}"
         ".cta{margin:0 0 8px;font-size:15px;font-weight:600}"
         ".meta{margin:2px 0 10px;color:var(--mu);font-size:13px}"
