@@ -61,7 +61,7 @@ def page_style(theme: str, accent: str) -> str:
         "body{font:14px/1.4 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;padding:10px 14px}"
         "h1{font-size:15px;margin:0 0 6px}h1 a{color:var(--fg);text-decoration:none}"
         # A title of up to 200 characters: two lines, then an ellipsis (the full one is the page's <title>).
-        "h1{display:-webkit-box;-webkit-box-orient:vertical;-webkit-line-clamp:2;line-clamp:2;overflow:hidden}"
+        "h1{display:-webkit-box;-webkit-box-orient:vertical;-webkit-line-clamp:2;overflow:hidden}"
         ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}"
         ".cta,.meta{display:-webkit-box;-webkit-box-orient:vertical;-webkit-line-clamp:2;overflow:hidden}"
         # One line of ARTICLE_LINE_HEIGHT (18 + 6 px), however long the amount or the language.
