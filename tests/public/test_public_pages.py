@@ -209,3 +209,21 @@ def test_addresses_carry_no_aria_label_that_a_code_element_may_not_have(client, 
     page = parse_html(client.get("/support").data)
     for element in page.find("code"):
         assert "aria-labelledby" not in element.attrs and "aria-label" not in element.attrs
+
+
+def test_the_support_page_says_how_far_to_go_and_counts_supporters_like_the_widget(client, demo_site):
+    text = page_text(client.get("/support").data)
+    assert "$2,840 still to go · 40 supporters this period" in text
+    # The percent is written as the widget writes it: whole, rounded down.
+    assert "(43%)" in text and "43.2" not in text
+    assert "43%" in client.get("/widget/demo").get_data(as_text=True)
+    german = page_text(client.get("/support?locale=de").data)
+    assert "Noch 2.840 $ bis zum Ziel · 40 Unterstützer*innen in diesem Zeitraum" in german
+    assert "(43 %)" in german
+
+
+def test_a_reached_goal_is_said_on_the_support_page(client, demo_site, make_donation):
+    make_donation(demo_site.campaign, "3000")
+    page = parse_html(client.get("/support").data)
+    (status,) = page.find("p", class_="progress-status")
+    assert " ".join(status.text.split()).startswith("Goal reached, thank you! $160 beyond it")

@@ -206,3 +206,42 @@ def test_period_key_and_local_date_follow_the_campaign_zone(session, make_campai
     versions.one("berlin", at("2026-11-30 12:00"))  # a cached day must not leak into the next
     version = versions.one("berlin", at(moment))
     assert (version.period_key, version.today.isoformat()) == (at(key), today)
+
+
+# --- goal states ---------------------------------------------------------------------------------
+
+
+def test_below_the_goal_every_form_says_how_much_is_still_to_go(session, demo):
+    from tracker.widget.model import widget_document
+
+    model = model_for(session, demo)
+    assert model.status_text == "$2,840 still to go" and not model.goal_reached
+    assert model.meta_text.endswith("· $2,840 still to go")
+    assert "$2,840 still to go" in render_svg(model)
+    document = widget_document(model, demo, campaign_progress(session, demo))
+    assert document["goal_reached"] is False
+    assert document["remaining"] == {"amount": "2840.00", "minor": 284000, "currency": "USD"}
+    assert document["formatted"]["status"] == "$2,840 still to go"
+    in_german = model_for(session, demo, locale="de", translations=german())
+    assert in_german.status_text == f"Noch 2.840{NBSP}$ bis zum Ziel"
+
+
+def test_at_and_past_the_goal_the_widget_says_it_was_reached(session, demo, make_donation):
+    make_donation(demo, "2840")
+    assert model_for(session, demo).status_text == "Goal reached, thank you!"
+    make_donation(demo, "600")
+    model = model_for(session, demo)
+    assert model.goal_reached and model.status_text == "Goal reached, thank you! $600 beyond it"
+    assert model.percent_text == "112%" and model.fill == 100  # the percent says it; the bar cannot pass its end
+
+
+def test_pending_gifts_are_a_lighter_segment_after_the_fill(session, demo, make_donation):
+    make_donation(demo, "500", status="pending")
+    model = model_for(session, demo)
+    assert model.bar.pending == 10
+    svg = ET.fromstring(render_svg(model))
+    (segment,) = [e for e in svg.iter("{http://www.w3.org/2000/svg}rect") if "pe" in e.get("class", "").split()]
+    assert float(segment.get("width")) == pytest.approx(33.6, abs=0.2)  # 10 % of the 336 px bar
+    image = Image.open(io.BytesIO(render_png(model)))
+    fill, pending, track = (image.getpixel((x * 2, 56 * 2)) for x in (80, 180, 300))
+    assert len({fill, pending, track}) == 3  # three colours: confirmed, pending, empty
