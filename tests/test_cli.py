@@ -103,7 +103,7 @@ def test_json_export_restores_the_same_ledger_and_reimport_adds_nothing(cli, ses
     _clean(clean_db)
     result = cli("import", "backup.json")
     assert result.exit_code == 0, result.output
-    assert "imported 41 donation(s), skipped 0" in result.output
+    assert "imported 41 donations, skipped 0" in result.output
     campaign = session.scalar(select(Campaign))
     after = campaign_progress(session, campaign)
     assert (after.raised, after.pending, after.donors) == (before.raised, before.pending, before.donors)
@@ -112,7 +112,7 @@ def test_json_export_restores_the_same_ledger_and_reimport_adds_nothing(cli, ses
     assert session.scalar(select(func.count()).select_from(PaymentMethod)) == 3
 
     again = cli("import", "backup.json")
-    assert "imported 0 donation(s), skipped 41" in again.output
+    assert "imported 0 donations, skipped 41" in again.output
     assert cli("db", "check").exit_code == 0
 
 
@@ -182,9 +182,9 @@ def test_rows_without_ids_are_imported_once_even_when_imported_again(cli, sessio
         "demo,5.00,USD,2026-11-01T10:00:00+00:00,Ann\n"   # a second, identical gift
         "demo,7.00,USD,2026-11-02T10:00:00+00:00,Bo\n")
     first = cli("import", "bank.csv")
-    assert "imported 3 donation(s), skipped 0" in first.output
+    assert "imported 3 donations, skipped 0" in first.output
     again = cli("import", "bank.csv")
-    assert "imported 0 donation(s), skipped 3" in again.output
+    assert "imported 0 donations, skipped 3" in again.output
     assert session.scalar(select(func.count()).select_from(Donation)) == 43
 
 

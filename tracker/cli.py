@@ -14,6 +14,7 @@ import subprocess
 import sys
 from datetime import datetime, timezone
 from functools import update_wrapper
+from gettext import ngettext
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 from urllib.parse import urlsplit
@@ -68,6 +69,10 @@ class Context:
         if not schema.is_up_to_date(self.engine):
             fail("the database is not migrated to the latest schema: run `tracker db upgrade`")
         return session_scope(make_sessionmaker(self.engine), write=write)
+
+
+def _rows(count: int) -> str:
+    return ngettext("%d row", "%d rows", count) % count
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -201,7 +206,8 @@ def db_check(ctx: Context) -> None:
     for problem in problems:
         click.echo(problem)
     if problems:
-        fail(f"{len(problems)} total(s) disagree with the ledger")
+        fail(ngettext("%d total disagrees with the ledger", "%d totals disagree with the ledger", len(problems))
+             % len(problems))
     click.echo("every total agrees with the ledger")
 
 
@@ -342,7 +348,7 @@ def export_command(ctx: Context, fmt: str, output: Any, bom: bool) -> None:
                 count = export_json(session, output, progress=bar.update)
             else:
                 count = export_csv(session, output, progress=bar.update, bom=bom)
-    click.echo(f"exported {count} donation(s)", err=True)
+    click.echo(ngettext("exported %d donation", "exported %d donations", count) % count, err=True)
 
 
 def read_text_file(path: str, encoding: str) -> str:
@@ -401,9 +407,11 @@ def import_command(ctx: Context, file: str, fmt: str, encoding: str, campaign: s
                 for line, message in translated.errors[:50]:
                     click.echo(f"line {line}: {message}", err=True)
                 if translated.errors:
-                    fail(f"{len(translated.errors)} row(s) of the {translated.format} refused: nothing was imported")
-                click.echo(f"read as {translated.format}: {len(translated.rows)} gift(s); "
-                           f"{len(translated.skipped)} row(s) are not gifts (fees, payouts, failed payments)",
+                    fail(_rows(len(translated.errors)) + f" of the {translated.format} refused: nothing was imported")
+                click.echo(f"read as {translated.format}: "
+                           + ngettext("%d gift", "%d gifts", len(translated.rows)) % len(translated.rows) + "; "
+                           + ngettext("%d row is not a gift", "%d rows are not gifts", len(translated.skipped))
+                           % len(translated.skipped) + " (fees, payouts, failed payments)",
                            err=True)
                 rows = translated.rows
             else:
@@ -418,8 +426,9 @@ def import_command(ctx: Context, file: str, fmt: str, encoding: str, campaign: s
             session.rollback()
             for line, message in report.errors[:50]:
                 click.echo(f"line {line}: {message}", err=True)
-            fail(f"{len(report.errors)} row(s) refused: nothing was imported")
-        click.echo(f"imported {report.created} donation(s), skipped {report.skipped} already present")
+            fail(_rows(len(report.errors)) + " refused: nothing was imported")
+        click.echo(ngettext("imported %d donation", "imported %d donations", report.created) % report.created
+                   + f", skipped {report.skipped} already present")
         if report.hidden_methods:
             click.echo(f"restored {len(report.hidden_methods)} payment method(s) hidden from readers: check each "
                        "address against your wallet, then show it under Payment methods in the admin")
