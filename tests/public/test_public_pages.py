@@ -227,3 +227,14 @@ def test_a_reached_goal_is_said_on_the_support_page(client, demo_site, make_dona
     page = parse_html(client.get("/support").data)
     (status,) = page.find("p", class_="progress-status")
     assert " ".join(status.text.split()).startswith("Goal reached, thank you! $160 beyond it")
+
+
+def test_donor_dates_are_the_days_of_the_campaigns_time_zone(client, make_campaign, make_donation):
+    from datetime import datetime, timezone
+
+    campaign = make_campaign("berlin", tz="Europe/Berlin")
+    # 23:30 UTC on 30 November is 00:30 on 1 December in Berlin.
+    make_donation(campaign, "5", donor_name="Late", is_public=True,
+                  received_at=datetime(2026, 11, 30, 23, 30, tzinfo=timezone.utc))
+    text = page_text(client.get("/c/berlin").data)
+    assert "Late Dec 1, 2026" in text and "Nov 30, 2026" not in text
