@@ -48,7 +48,7 @@ def signed_in_context(browser: Any, base: str, width: int, **options: Any) -> An
 
 
 def public_paths(slug: str) -> list[str]:
-    return ["/support", f"/c/{slug}", "/support?locale=de", f"/c/{slug}?locale=de", "/no-such-page",
+    return ["/support", f"/c/{slug}", "/support?locale=de", f"/c/{slug}?locale=de", "/no-such-page", "/qr/1",
             *(f"/widget/{slug}?variant={variant}" for variant in VARIANTS)]
 
 

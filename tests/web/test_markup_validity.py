@@ -18,7 +18,7 @@ VNU_JAR = VNU_FOLDER / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 
 def public_paths(slug: str) -> list[str]:
     return ["/support", f"/c/{slug}", "/support?locale=de", f"/c/{slug}?locale=de", "/no-such-page",
-            "/demo/article", *(f"/widget/{slug}?variant={variant}" for variant in ("bar", "card", "cta"))]
+            "/demo/article", "/qr/1?amount=0.00016667", *(f"/widget/{slug}?variant={variant}" for variant in ("bar", "card", "cta"))]
 
 
 def test_the_nu_checker_finds_no_error_on_any_page(csrf_app, app_session, tmp_path):

@@ -269,9 +269,20 @@ def support_page(session: Session, campaigns: Sequence[Campaign], *, presets: Se
     )
 
 
-def qr_payment_uri(session: Session, method_id: int, amount_text: str | None = None,
-                   derived_id: int | None = None) -> str:
-    """The payment URI a QR image encodes: an active, stored address, with an optional amount.
+@dataclass(frozen=True)
+class QrRequest:
+    """What one QR code shows: a stored address, an optional amount, and the payment URI of both."""
+
+    coin: Coin
+    address: str
+    amount: Money | None
+    label: str
+    uri: str
+
+
+def qr_request(session: Session, method_id: int, amount_text: str | None = None,
+               derived_id: int | None = None) -> QrRequest:
+    """The QR code of an active, stored address, with an optional amount in the coin's units.
 
     The address always comes from the database, never from the request, so nobody can make
     this site show their own address.
@@ -288,10 +299,18 @@ def qr_payment_uri(session: Session, method_id: int, amount_text: str | None = N
         if len(amount_text) > MAX_AMOUNT_TEXT:
             raise InvalidQuery(f"the amount is too long to be a {coin.name} amount")
         try:
-            amount = Money.parse(amount_text, coin.code).to_decimal()
+            amount = Money.parse(amount_text, coin.code)
         except MoneyError as exc:
             raise InvalidQuery(f"the amount is not a valid {coin.name} amount: {exc}") from None
-    return payment_uri(coin.code, address, amount, label=method.label or None, network=method.network)
+    uri = payment_uri(coin.code, address, amount.to_decimal() if amount else None, label=method.label or None,
+                      network=method.network)
+    return QrRequest(coin, address, amount, method.label or "", uri)
+
+
+def qr_payment_uri(session: Session, method_id: int, amount_text: str | None = None,
+                   derived_id: int | None = None) -> str:
+    """The payment URI a QR image encodes (see qr_request)."""
+    return qr_request(session, method_id, amount_text, derived_id).uri
 
 
 @dataclass(frozen=True)
