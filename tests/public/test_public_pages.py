@@ -238,3 +238,21 @@ def test_donor_dates_are_the_days_of_the_campaigns_time_zone(client, make_campai
                   received_at=datetime(2026, 11, 30, 23, 30, tzinfo=timezone.utc))
     text = page_text(client.get("/c/berlin").data)
     assert "Late Dec 1, 2026" in text and "Nov 30, 2026" not in text
+
+
+def test_readers_pages_have_a_footer_with_name_contact_and_a_privacy_line(clean_db, settings_factory, demo_site):
+    from tracker import create_app
+
+    default = create_app(settings_factory()).test_client()
+    text = page_text(default.get("/support").data)
+    assert "This page sets no cookies and loads nothing from other sites." in text
+    assert "Diese Seite setzt keine Cookies" in page_text(default.get("/support?locale=de").data)
+    configured = create_app(settings_factory(**{"site.contact": "desk@news.example",
+                                                "site.privacy_note": "We keep no logs."})).test_client()
+    page = parse_html(configured.get("/support").data)
+    (footer,) = page.find("footer")
+    assert page.find("a", href="mailto:desk@news.example") and "We keep no logs." in footer.text
+    hostile = create_app(settings_factory(**{"site.contact": "javascript:alert(1)"})).test_client()
+    assert b'href="javascript:' not in hostile.get("/support").data
+    hidden = create_app(settings_factory(**{"site.show_footer": False})).test_client()
+    assert not parse_html(hidden.get("/support").data).find("footer")
