@@ -295,3 +295,40 @@ def test_serve_warns_in_production_when_site_url_cannot_be_where_readers_go(site
     warning = site_url_warning(site_url, "127.0.0.1", port, development=False)
     assert (warning is None) if expected is None else (expected in warning)
     assert site_url_warning(site_url, "127.0.0.1", port, development=True) is None
+
+
+def test_a_site_is_provisioned_from_a_script_campaigns_and_payment_methods(cli, session):
+    from tracker.demo import DEMO_BTC_ADDRESS
+    from tracker.models import AuditEvent
+
+    added = cli("campaign", "add", "lights", "5000", "eur", "--title", "Keep the lights on", "--period", "monthly",
+                "--timezone", "Europe/Berlin", "--milestone", "2500=Halfway")
+    assert added.exit_code == 0, added.output
+    assert "added campaign lights (draft, goal €5,000)" in added.output and "not public" in added.output
+    assert cli("campaign", "edit", "lights", "--status", "active", "--target", "6000").exit_code == 0
+    listed = cli("campaign", "list").output
+    assert "lights\tactive\t€6,000\tmonthly\tKeep the lights on" in listed
+    campaign = session.scalar(select(Campaign).where(Campaign.slug == "lights"))
+    assert [(m.amount_minor, m.label) for m in campaign.milestones] == [(250000, "Halfway")]
+    refused = cli("campaign", "edit", "lights", "--target", "1e3")
+    assert refused.exit_code == 1 and refused.output.startswith("error: ") and "Traceback" not in refused.output
+    bad = cli("campaign", "add", "x", "12,50", "USD")
+    assert bad.exit_code == 1 and "use a dot" in bad.output
+    no_label = cli("campaign", "add", "y", "100", "USD", "--milestone", "50")
+    assert no_label.exit_code == 1 and "AMOUNT=LABEL" in no_label.output
+    assert cli("campaign", "archive", "lights").exit_code == 0
+    assert cli("campaign", "archive", "lights").exit_code == 1  # already archived: one line, not a traceback
+
+    import re
+
+    added_method = cli("payment-method", "add", "BTC", DEMO_BTC_ADDRESS, "--label", "Bitcoin")
+    assert added_method.exit_code == 0, added_method.output
+    method_id = int(re.search(r"\(id (\d+)", added_method.output).group(1))
+    assert f"{method_id}\tBTC\tshown\tBitcoin\t{DEMO_BTC_ADDRESS}" in cli("payment-method", "list").output
+    assert cli("payment-method", "deactivate", str(method_id)).exit_code == 0
+    assert "BTC" not in cli("payment-method", "list").output
+    assert "hidden" in cli("payment-method", "list", "--all").output
+    assert cli("payment-method", "deactivate", str(method_id)).exit_code == 1
+    session.rollback()
+    actions = set(session.scalars(select(AuditEvent.action)))
+    assert {"campaign.archived"} <= actions and any(a.startswith("payment_method") for a in actions), actions

@@ -309,6 +309,119 @@ def record_donation_command(ctx: Context, campaign: str, amount: str, currency: 
         click.echo(f"recorded donation {d.id}: {Money(d.amount_minor, d.currency)} = {shown}{rate}")
 
 
+@main.group("campaign")
+def campaign_group() -> None:
+    """Campaigns (goals) from a script: add, list, edit, archive; audited as the CLI."""
+
+
+def _milestones(values: tuple[str, ...], currency: str) -> list[Any]:
+    """`--milestone 2500=Halfway` options as milestone inputs (the label may be empty: refused by the rules)."""
+    from .campaigns.operations import MilestoneInput
+
+    milestones = []
+    for value in values:
+        amount, separator, label = value.partition("=")
+        if not separator or not label.strip():
+            fail(f"--milestone {value!r}: write AMOUNT=LABEL, e.g. --milestone 2500=Halfway")
+        milestones.append(MilestoneInput(Money.parse(amount.strip(), currency), label.strip()))
+    return milestones
+
+
+_CAMPAIGN_OPTIONS = [
+    click.option("--title", help="What readers see (at most 200 characters)."),
+    click.option("--description", help="A line under the title on the campaign page."),
+    click.option("--period", type=click.Choice(["once", "monthly", "quarterly", "yearly"]),
+                 help="Periodic goals start again each month, quarter or year."),
+    click.option("--timezone", "zone", help="Periods and days start at midnight here (e.g. Europe/Berlin)."),
+    click.option("--status", type=click.Choice(["draft", "active", "archived"]),
+                 help="Draft campaigns are not public (readers get a 404)."),
+    click.option("--milestone", "milestones", multiple=True, metavar="AMOUNT=LABEL",
+                 help="A tick on the bar, in the goal currency; repeat for several (replaces them on edit)."),
+]
+
+
+def _campaign_options(func: F) -> F:
+    for option in reversed(_CAMPAIGN_OPTIONS):
+        func = option(func)
+    return func
+
+
+@campaign_group.command("add")
+@click.argument("slug")
+@click.argument("target")
+@click.argument("currency")
+@_campaign_options
+@pass_context
+@domain_errors
+def campaign_add(ctx: Context, slug: str, target: str, currency: str, title: str | None, description: str | None,
+                 period: str | None, zone: str | None, status: str | None, milestones: tuple[str, ...]) -> None:
+    """Add a campaign: `tracker campaign add lights 5000 EUR --title "Keep the lights on" --status active`."""
+    from .campaigns.operations import CampaignInput, save_campaign
+
+    money = Money.parse(target, currency.upper())
+    data = CampaignInput(slug=slug, title=title or slug, target=money, period=period or "once",
+                         timezone=zone or "UTC", description=description or "", status=status or "draft",
+                         milestones=_milestones(milestones, money.currency))
+    with ctx.session() as session:
+        campaign = save_campaign(session, data, actor=CLI_ACTOR)
+        session.flush()
+        click.echo(f"added campaign {campaign.slug} ({campaign.status}, goal {money.format()})")
+        if campaign.status == "draft":
+            click.echo("note: draft campaigns are not public; `tracker campaign edit "
+                       f"{campaign.slug} --status active` shows it to readers", err=True)
+
+
+@campaign_group.command("list")
+@pass_context
+def campaign_list(ctx: Context) -> None:
+    """Every campaign: slug, status, goal, period, title."""
+    from .campaigns.operations import list_campaigns
+
+    with ctx.session(write=False) as session:
+        for campaign in list_campaigns(session):
+            goal = Money(campaign.target_minor, campaign.currency).format()
+            click.echo(f"{campaign.slug}\t{campaign.status}\t{goal}\t{campaign.period}\t{campaign.title}")
+
+
+@campaign_group.command("edit")
+@click.argument("slug")
+@click.option("--target", help="The new goal, in the campaign's currency (which cannot change).")
+@_campaign_options
+@pass_context
+@domain_errors
+def campaign_edit(ctx: Context, slug: str, target: str | None, title: str | None, description: str | None,
+                  period: str | None, zone: str | None, status: str | None, milestones: tuple[str, ...]) -> None:
+    """Change what the options name; everything else stays as it is."""
+    from .campaigns.operations import CampaignInput, MilestoneInput, get_campaign, save_campaign
+
+    with ctx.session() as session:
+        campaign = get_campaign(session, slug)
+        currency = campaign.currency
+        kept = [MilestoneInput(Money(m.amount_minor, currency), m.label) for m in campaign.milestones]
+        data = CampaignInput(
+            slug=campaign.slug, title=campaign.title if title is None else title,
+            target=Money.parse(target, currency) if target else Money(campaign.target_minor, currency),
+            period=period or campaign.period, timezone=zone or campaign.timezone,
+            description=campaign.description if description is None else description,
+            starts_at=campaign.starts_at, ends_at=campaign.ends_at, status=status or campaign.status,
+            milestones=_milestones(milestones, currency) if milestones else kept, display=campaign.display)
+        save_campaign(session, data, actor=CLI_ACTOR, campaign=campaign)
+        click.echo(f"changed campaign {campaign.slug}")
+
+
+@campaign_group.command("archive")
+@click.argument("slug")
+@pass_context
+@domain_errors
+def campaign_archive(ctx: Context, slug: str) -> None:
+    """Archive a campaign: its page stays readable; it leaves the support page and the widgets."""
+    from .campaigns.operations import get_campaign, set_status
+
+    with ctx.session() as session:
+        set_status(session, get_campaign(session, slug), "archived", actor=CLI_ACTOR)
+        click.echo(f"archived campaign {slug}")
+
+
 @main.command("rate")
 @click.argument("base")
 @click.argument("quote")
