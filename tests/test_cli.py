@@ -332,3 +332,14 @@ def test_a_site_is_provisioned_from_a_script_campaigns_and_payment_methods(cli, 
     session.rollback()
     actions = set(session.scalars(select(AuditEvent.action)))
     assert {"campaign.archived"} <= actions and any(a.startswith("payment_method") for a in actions), actions
+
+
+def test_the_command_line_loads_no_web_framework_and_no_migrations_for_help():
+    import subprocess
+    import sys
+
+    # `tracker --help` took 0.8 s, mostly Flask, Alembic and a scrypt hash made at import.
+    probe = ("import sys, tracker.cli; "
+             "print(sorted(m for m in ('flask', 'alembic', 'jinja2', 'huey') if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
