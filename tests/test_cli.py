@@ -103,7 +103,7 @@ def test_json_export_restores_the_same_ledger_and_reimport_adds_nothing(cli, ses
     _clean(clean_db)
     result = cli("import", "backup.json")
     assert result.exit_code == 0, result.output
-    assert "imported 41 donation(s), skipped 0" in result.output
+    assert "imported 41 donations, skipped 0" in result.output
     campaign = session.scalar(select(Campaign))
     after = campaign_progress(session, campaign)
     assert (after.raised, after.pending, after.donors) == (before.raised, before.pending, before.donors)
@@ -112,7 +112,7 @@ def test_json_export_restores_the_same_ledger_and_reimport_adds_nothing(cli, ses
     assert session.scalar(select(func.count()).select_from(PaymentMethod)) == 3
 
     again = cli("import", "backup.json")
-    assert "imported 0 donation(s), skipped 41" in again.output
+    assert "imported 0 donations, skipped 41" in again.output
     assert cli("db", "check").exit_code == 0
 
 
@@ -182,9 +182,9 @@ def test_rows_without_ids_are_imported_once_even_when_imported_again(cli, sessio
         "demo,5.00,USD,2026-11-01T10:00:00+00:00,Ann\n"   # a second, identical gift
         "demo,7.00,USD,2026-11-02T10:00:00+00:00,Bo\n")
     first = cli("import", "bank.csv")
-    assert "imported 3 donation(s), skipped 0" in first.output
+    assert "imported 3 donations, skipped 0" in first.output
     again = cli("import", "bank.csv")
-    assert "imported 0 donation(s), skipped 3" in again.output
+    assert "imported 0 donations, skipped 3" in again.output
     assert session.scalar(select(func.count()).select_from(Donation)) == 43
 
 
@@ -249,3 +249,97 @@ def test_bad_arguments_are_one_line(cli, args, expected):
     cli("demo")
     result = cli(*args)
     assert result.exit_code != 0 and expected in result.output and "Traceback" not in result.output
+
+
+def test_serve_on_a_busy_port_says_so_in_one_line_before_starting(cli, monkeypatch):
+    import socket
+
+    import tracker.cli
+
+    started = []
+    monkeypatch.setattr(tracker.cli, "run_gunicorn", lambda *args: started.append(args))
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = CliRunner().invoke(main, ["serve", "--port", str(port)])
+    assert result.exit_code == 1
+    assert result.output.strip() == (f"error: cannot serve on 127.0.0.1:{port}: the port is already in use; "
+                                     "stop what is using it or choose another with --port")
+    assert "serving" not in result.output and started == []
+
+
+def test_serve_on_a_free_port_starts_gunicorn(cli, monkeypatch):
+    import socket
+
+    import tracker.cli
+
+    started = []
+    monkeypatch.setattr(tracker.cli, "run_gunicorn", lambda *args: started.append(args[1:3]))
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        port = holder.getsockname()[1]
+    result = cli("serve", "--port", str(port))
+    assert result.exit_code == 0, result.output
+    assert started == [("127.0.0.1", port)] and "warning" not in result.output  # development: no warning
+
+
+@pytest.mark.parametrize(("site_url", "port", "expected"), [
+    ("http://127.0.0.1:5000", 5101, "site.url is http://127.0.0.1:5000 but this serves port 5101"),
+    ("http://localhost:5000", 5000, "which only this machine reaches"),
+    ("https://news.example", 8000, None),  # behind a proxy: the public name rightly differs
+])
+def test_serve_warns_in_production_when_site_url_cannot_be_where_readers_go(site_url, port, expected):
+    from tracker.cli import site_url_warning
+
+    warning = site_url_warning(site_url, "127.0.0.1", port, development=False)
+    assert (warning is None) if expected is None else (expected in warning)
+    assert site_url_warning(site_url, "127.0.0.1", port, development=True) is None
+
+
+def test_a_site_is_provisioned_from_a_script_campaigns_and_payment_methods(cli, session):
+    from tracker.demo import DEMO_BTC_ADDRESS
+    from tracker.models import AuditEvent
+
+    added = cli("campaign", "add", "lights", "5000", "eur", "--title", "Keep the lights on", "--period", "monthly",
+                "--timezone", "Europe/Berlin", "--milestone", "2500=Halfway")
+    assert added.exit_code == 0, added.output
+    assert "added campaign lights (draft, goal €5,000)" in added.output and "not public" in added.output
+    assert cli("campaign", "edit", "lights", "--status", "active", "--target", "6000").exit_code == 0
+    listed = cli("campaign", "list").output
+    assert "lights\tactive\t€6,000\tmonthly\tKeep the lights on" in listed
+    campaign = session.scalar(select(Campaign).where(Campaign.slug == "lights"))
+    assert [(m.amount_minor, m.label) for m in campaign.milestones] == [(250000, "Halfway")]
+    refused = cli("campaign", "edit", "lights", "--target", "1e3")
+    assert refused.exit_code == 1 and refused.output.startswith("error: ") and "Traceback" not in refused.output
+    bad = cli("campaign", "add", "x", "12,50", "USD")
+    assert bad.exit_code == 1 and "use a dot" in bad.output
+    no_label = cli("campaign", "add", "y", "100", "USD", "--milestone", "50")
+    assert no_label.exit_code == 1 and "AMOUNT=LABEL" in no_label.output
+    assert cli("campaign", "archive", "lights").exit_code == 0
+    assert cli("campaign", "archive", "lights").exit_code == 1  # already archived: one line, not a traceback
+
+    import re
+
+    added_method = cli("payment-method", "add", "BTC", DEMO_BTC_ADDRESS, "--label", "Bitcoin")
+    assert added_method.exit_code == 0, added_method.output
+    method_id = int(re.search(r"\(id (\d+)", added_method.output).group(1))
+    assert f"{method_id}\tBTC\tshown\tBitcoin\t{DEMO_BTC_ADDRESS}" in cli("payment-method", "list").output
+    assert cli("payment-method", "deactivate", str(method_id)).exit_code == 0
+    assert "BTC" not in cli("payment-method", "list").output
+    assert "hidden" in cli("payment-method", "list", "--all").output
+    assert cli("payment-method", "deactivate", str(method_id)).exit_code == 1
+    session.rollback()
+    actions = set(session.scalars(select(AuditEvent.action)))
+    assert {"campaign.archived"} <= actions and any(a.startswith("payment_method") for a in actions), actions
+
+
+def test_the_command_line_loads_no_web_framework_and_no_migrations_for_help():
+    import subprocess
+    import sys
+
+    # `tracker --help` took 0.8 s, mostly Flask, Alembic and a scrypt hash made at import.
+    probe = ("import sys, tracker.cli; "
+             "print(sorted(m for m in ('flask', 'alembic', 'jinja2', 'huey') if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"

@@ -3,24 +3,29 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-from flask import Flask
+if TYPE_CHECKING:  # Flask and the web plumbing load only when an app is built: `tracker --help` stays fast
+    from flask import Flask
 
-from .config import Settings, load_settings
-from .resources import STATIC, TEMPLATES
-from .web.context import register_database
-from .web.errors import register_error_handlers
-from .web.extensions import register_extensions
-from .web.headers import register_proxy_fix, register_response_headers
-from .web.routing import register_converters
-from .web.templating import register_template_helpers
+    from .config import Settings
 
 __all__ = ["create_app"]
 
 
 def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build an app from `settings` (default: the config file and environment)."""
+    from flask import Flask
+
+    from .config import load_settings
+    from .resources import STATIC, TEMPLATES
+    from .web.context import register_database
+    from .web.errors import register_error_handlers
+    from .web.extensions import register_extensions
+    from .web.headers import register_proxy_fix, register_response_headers
+    from .web.routing import register_converters
+    from .web.templating import register_template_helpers
+
     settings = settings or load_settings(overrides=overrides)
     app = Flask(__name__, instance_path=str(Path(settings.instance_path).resolve()),
                 template_folder=str(TEMPLATES), static_folder=str(STATIC))

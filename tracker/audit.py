@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Mapping
 
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
@@ -107,3 +108,57 @@ def audit_entities(session: Session) -> list[str]:
     """The entity names present in the log, for the filter's choices."""
     return list(session.scalars(select(AuditEvent.entity).distinct().order_by(AuditEvent.entity)))
 
+
+
+#: A stored timestamp: ISO 8601, perhaps with microseconds and an offset.
+_ISO_MOMENT = re.compile(r"^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d(?::\d\d)?)(?:\.\d+)?(\+00:00|Z)?$")
+
+
+def readable_name(key: str) -> str:
+    """A stored field's name as a person says it: "show_days_left" → "show days left", "target_minor" → "target"."""
+    return key.removesuffix("_minor").replace("_", " ")
+
+
+def readable_value(key: str, value: Any, record: Mapping[str, Any] | None = None, locale: str = "en") -> str:
+    """A stored value as a person would write it: yes/no, "—", "$2,500", "2026-12-02 15:46:12 UTC".
+
+    `record` is the snapshot the value comes from: its `currency` turns minor units into money.
+    """
+    currency = (record or {}).get("currency")
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if key.endswith("_minor") and isinstance(value, int) and isinstance(currency, str):
+        return _money_text(value, currency, locale)
+    if key == "milestones" and isinstance(value, list):
+        parts = []
+        for item in value:
+            if isinstance(item, (list, tuple)) and len(item) == 2 and isinstance(item[0], int):
+                amount = _money_text(item[0], currency, locale) if isinstance(currency, str) else str(item[0])
+                parts.append(f"{amount} “{item[1]}”" if item[1] else amount)
+            else:
+                parts.append(readable_value("", item, record, locale))
+        return "; ".join(parts) or "none"
+    if isinstance(value, dict):
+        return ", ".join(f"{readable_name(k)}: {readable_value(k, v, record, locale)}"
+                         for k, v in sorted(value.items()))
+    if isinstance(value, (list, tuple)):
+        return ", ".join(readable_value("", item, record, locale) for item in value) or "none"
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    if isinstance(value, str):
+        moment = _ISO_MOMENT.match(value)
+        if moment:
+            day, clock, utc = moment.groups()
+            return f"{day} {clock}{' UTC' if utc else ''}"
+    return str(value)
+
+
+def _money_text(minor: int, currency: str, locale: str) -> str:
+    from .money import Money, MoneyError, format_money
+
+    try:
+        return format_money(Money(minor, currency), locale, trim_whole=False)
+    except MoneyError:
+        return f"{minor} (minor units of {currency})"

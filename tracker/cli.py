@@ -15,8 +15,10 @@ import sys
 import time
 from datetime import datetime, timezone
 from functools import update_wrapper
+from gettext import ngettext
 from pathlib import Path
 from typing import Any, Callable, TypeVar
+from urllib.parse import urlsplit
 
 import click
 from sqlalchemy.exc import DBAPIError
@@ -68,6 +70,10 @@ class Context:
         if not schema.is_up_to_date(self.engine):
             fail("the database is not migrated to the latest schema: run `tracker db upgrade`")
         return session_scope(make_sessionmaker(self.engine), write=write)
+
+
+def _rows(count: int) -> str:
+    return ngettext("%d row", "%d rows", count) % count
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -201,7 +207,8 @@ def db_check(ctx: Context) -> None:
     for problem in problems:
         click.echo(problem)
     if problems:
-        fail(f"{len(problems)} total(s) disagree with the ledger")
+        fail(ngettext("%d total disagrees with the ledger", "%d totals disagree with the ledger", len(problems))
+             % len(problems))
     click.echo("every total agrees with the ledger")
 
 
@@ -303,6 +310,119 @@ def record_donation_command(ctx: Context, campaign: str, amount: str, currency: 
         click.echo(f"recorded donation {d.id}: {Money(d.amount_minor, d.currency)} = {shown}{rate}")
 
 
+@main.group("campaign")
+def campaign_group() -> None:
+    """Campaigns (goals) from a script: add, list, edit, archive; audited as the CLI."""
+
+
+def _milestones(values: tuple[str, ...], currency: str) -> list[Any]:
+    """`--milestone 2500=Halfway` options as milestone inputs (the label may be empty: refused by the rules)."""
+    from .campaigns.operations import MilestoneInput
+
+    milestones = []
+    for value in values:
+        amount, separator, label = value.partition("=")
+        if not separator or not label.strip():
+            fail(f"--milestone {value!r}: write AMOUNT=LABEL, e.g. --milestone 2500=Halfway")
+        milestones.append(MilestoneInput(Money.parse(amount.strip(), currency), label.strip()))
+    return milestones
+
+
+_CAMPAIGN_OPTIONS = [
+    click.option("--title", help="What readers see (at most 200 characters)."),
+    click.option("--description", help="A line under the title on the campaign page."),
+    click.option("--period", type=click.Choice(["once", "monthly", "quarterly", "yearly"]),
+                 help="Periodic goals start again each month, quarter or year."),
+    click.option("--timezone", "zone", help="Periods and days start at midnight here (e.g. Europe/Berlin)."),
+    click.option("--status", type=click.Choice(["draft", "active", "archived"]),
+                 help="Draft campaigns are not public (readers get a 404)."),
+    click.option("--milestone", "milestones", multiple=True, metavar="AMOUNT=LABEL",
+                 help="A tick on the bar, in the goal currency; repeat for several (replaces them on edit)."),
+]
+
+
+def _campaign_options(func: F) -> F:
+    for option in reversed(_CAMPAIGN_OPTIONS):
+        func = option(func)
+    return func
+
+
+@campaign_group.command("add")
+@click.argument("slug")
+@click.argument("target")
+@click.argument("currency")
+@_campaign_options
+@pass_context
+@domain_errors
+def campaign_add(ctx: Context, slug: str, target: str, currency: str, title: str | None, description: str | None,
+                 period: str | None, zone: str | None, status: str | None, milestones: tuple[str, ...]) -> None:
+    """Add a campaign: `tracker campaign add lights 5000 EUR --title "Keep the lights on" --status active`."""
+    from .campaigns.operations import CampaignInput, save_campaign
+
+    money = Money.parse(target, currency.upper())
+    data = CampaignInput(slug=slug, title=title or slug, target=money, period=period or "once",
+                         timezone=zone or "UTC", description=description or "", status=status or "draft",
+                         milestones=_milestones(milestones, money.currency))
+    with ctx.session() as session:
+        campaign = save_campaign(session, data, actor=CLI_ACTOR)
+        session.flush()
+        click.echo(f"added campaign {campaign.slug} ({campaign.status}, goal {money.format()})")
+        if campaign.status == "draft":
+            click.echo("note: draft campaigns are not public; `tracker campaign edit "
+                       f"{campaign.slug} --status active` shows it to readers", err=True)
+
+
+@campaign_group.command("list")
+@pass_context
+def campaign_list(ctx: Context) -> None:
+    """Every campaign: slug, status, goal, period, title."""
+    from .campaigns.operations import list_campaigns
+
+    with ctx.session(write=False) as session:
+        for campaign in list_campaigns(session):
+            goal = Money(campaign.target_minor, campaign.currency).format()
+            click.echo(f"{campaign.slug}\t{campaign.status}\t{goal}\t{campaign.period}\t{campaign.title}")
+
+
+@campaign_group.command("edit")
+@click.argument("slug")
+@click.option("--target", help="The new goal, in the campaign's currency (which cannot change).")
+@_campaign_options
+@pass_context
+@domain_errors
+def campaign_edit(ctx: Context, slug: str, target: str | None, title: str | None, description: str | None,
+                  period: str | None, zone: str | None, status: str | None, milestones: tuple[str, ...]) -> None:
+    """Change what the options name; everything else stays as it is."""
+    from .campaigns.operations import CampaignInput, MilestoneInput, get_campaign, save_campaign
+
+    with ctx.session() as session:
+        campaign = get_campaign(session, slug)
+        currency = campaign.currency
+        kept = [MilestoneInput(Money(m.amount_minor, currency), m.label) for m in campaign.milestones]
+        data = CampaignInput(
+            slug=campaign.slug, title=campaign.title if title is None else title,
+            target=Money.parse(target, currency) if target else Money(campaign.target_minor, currency),
+            period=period or campaign.period, timezone=zone or campaign.timezone,
+            description=campaign.description if description is None else description,
+            starts_at=campaign.starts_at, ends_at=campaign.ends_at, status=status or campaign.status,
+            milestones=_milestones(milestones, currency) if milestones else kept, display=campaign.display)
+        save_campaign(session, data, actor=CLI_ACTOR, campaign=campaign)
+        click.echo(f"changed campaign {campaign.slug}")
+
+
+@campaign_group.command("archive")
+@click.argument("slug")
+@pass_context
+@domain_errors
+def campaign_archive(ctx: Context, slug: str) -> None:
+    """Archive a campaign: its page stays readable; it leaves the support page and the widgets."""
+    from .campaigns.operations import get_campaign, set_status
+
+    with ctx.session() as session:
+        set_status(session, get_campaign(session, slug), "archived", actor=CLI_ACTOR)
+        click.echo(f"archived campaign {slug}")
+
+
 @main.command("rate")
 @click.argument("base")
 @click.argument("quote")
@@ -342,7 +462,7 @@ def export_command(ctx: Context, fmt: str, output: Any, bom: bool) -> None:
                 count = export_json(session, output, progress=bar.update)
             else:
                 count = export_csv(session, output, progress=bar.update, bom=bom)
-    click.echo(f"exported {count} donation(s)", err=True)
+    click.echo(ngettext("exported %d donation", "exported %d donations", count) % count, err=True)
 
 
 def read_text_file(path: str, encoding: str) -> str:
@@ -401,9 +521,11 @@ def import_command(ctx: Context, file: str, fmt: str, encoding: str, campaign: s
                 for line, message in translated.errors[:50]:
                     click.echo(f"line {line}: {message}", err=True)
                 if translated.errors:
-                    fail(f"{len(translated.errors)} row(s) of the {translated.format} refused: nothing was imported")
-                click.echo(f"read as {translated.format}: {len(translated.rows)} gift(s); "
-                           f"{len(translated.skipped)} row(s) are not gifts (fees, payouts, failed payments)",
+                    fail(_rows(len(translated.errors)) + f" of the {translated.format} refused: nothing was imported")
+                click.echo(f"read as {translated.format}: "
+                           + ngettext("%d gift", "%d gifts", len(translated.rows)) % len(translated.rows) + "; "
+                           + ngettext("%d row is not a gift", "%d rows are not gifts", len(translated.skipped))
+                           % len(translated.skipped) + " (fees, payouts, failed payments)",
                            err=True)
                 rows = translated.rows
             else:
@@ -418,8 +540,9 @@ def import_command(ctx: Context, file: str, fmt: str, encoding: str, campaign: s
             session.rollback()
             for line, message in report.errors[:50]:
                 click.echo(f"line {line}: {message}", err=True)
-            fail(f"{len(report.errors)} row(s) refused: nothing was imported")
-        click.echo(f"imported {report.created} donation(s), skipped {report.skipped} already present")
+            fail(_rows(len(report.errors)) + " refused: nothing was imported")
+        click.echo(ngettext("imported %d donation", "imported %d donations", report.created) % report.created
+                   + f", skipped {report.skipped} already present")
         if report.hidden_methods:
             click.echo(f"restored {len(report.hidden_methods)} payment method(s) hidden from readers: check each "
                        "address against your wallet, then show it under Payment methods in the admin")
@@ -518,6 +641,12 @@ def serve(ctx: Context, host: str | None, port: int | None, workers: int | None,
         fail("the database is not migrated to the latest schema: run `tracker db upgrade` (or `tracker init`)")
     ctx.engine.dispose()  # each worker opens its own connections
     host, port = host or config.server.host, port or config.server.port
+    busy = port_in_use(host, port)
+    if busy:
+        fail(f"cannot serve on {host}:{port}: {busy}; stop what is using it or choose another with --port")
+    warning = site_url_warning(config.site.url, host, port, development=config.is_development)
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
     click.echo(f"serving {config.site.name} on http://{host}:{port}/ (Ctrl+C to stop)")
     background = start_worker(ctx) if with_worker else None
     try:
@@ -530,6 +659,54 @@ def serve(ctx: Context, host: str | None, port: int | None, workers: int | None,
     finally:
         if background is not None:
             stop_worker(background)
+
+
+def port_in_use(host: str, port: int) -> str | None:
+    """Why `host:port` cannot be listened on ("the port is in use"), or None when it can."""
+    # Checked before gunicorn starts: gunicorn itself retries for seconds, then dies with a
+    # traceback-like log after "serving…" was already printed.
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        return f"the address {host!r} cannot be resolved ({exc.strerror})"
+    family, kind, proto, _name, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        # The same option gunicorn sets, so a port in TIME_WAIT is not taken for busy.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return "the port is already in use"
+            if exc.errno == errno.EACCES:
+                return "permission denied (ports below 1024 need privileges)"
+            return exc.strerror or str(exc)
+    return None
+
+
+#: Host names that only this machine reaches.
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0", "::"})
+
+
+def site_url_warning(site_url: str, host: str, port: int, *, development: bool) -> str | None:
+    """A warning when, in production, `site.url` (every outward link) cannot be where readers find this server."""
+    # In development links follow the address served (web/urls.py). In production site.url
+    # is the public address: behind a proxy it rightly differs from the bind address, but a
+    # loopback site.url is reachable by nobody else, and one on another port leads nowhere.
+    if development:
+        return None
+    parts = urlsplit(site_url)
+    if (parts.hostname or "") not in LOOPBACK:
+        return None
+    site_port = parts.port or (443 if parts.scheme == "https" else 80)
+    if site_port != port:
+        return (f"site.url is {site_url} but this serves port {port}: widget buttons, embed codes, oEmbed and "
+                f"the API's links lead nowhere; set site.url to the address readers use")
+    return (f"site.url is {site_url}, which only this machine reaches: set site.url to the public address "
+            f"readers use (embed codes and links are built from it)")
 
 
 def run_gunicorn(config: Settings, host: str, port: int, workers: int) -> None:

@@ -61,6 +61,12 @@ class SiteSettings:
     locales: tuple[str, ...] = ("en", "de")
     #: Amounts offered as one-click presets on the support page, in the goal currency.
     amount_presets: tuple[str, ...] = ("5", "10", "25")
+    #: The footer of readers' pages: a contact (an e-mail address or a URL), shown beside the name.
+    contact: str = ""
+    #: The footer's privacy line; empty: the translated "This page sets no cookies…" line.
+    privacy_note: str = ""
+    #: Show the footer at all.
+    show_footer: bool = True
 
 
 @dataclass(frozen=True)

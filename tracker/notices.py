@@ -14,6 +14,7 @@ import smtplib
 import ssl
 from datetime import datetime
 from email.message import EmailMessage
+from gettext import ngettext
 from typing import Any
 
 from sqlalchemy import select, update
@@ -143,5 +144,6 @@ def daily_digest(session: Session, settings: Settings) -> str:
     for event in events:
         event.mail_due, event.mailed_at = False, utcnow()
     session.flush()
-    send(settings, to, f"{settings.site.name}: {len(events)} new gift(s)", "\n".join(lines))
-    return f"{len(events)} gift(s) in the digest"
+    gifts = ngettext("%d new gift", "%d new gifts", len(events)) % len(events)
+    send(settings, to, f"{settings.site.name}: {gifts}", "\n".join(lines))
+    return ngettext("%d gift in the digest", "%d gifts in the digest", len(events)) % len(events)

@@ -19,3 +19,5 @@ def resource_folder(name: str) -> Path:
 
 TEMPLATES = resource_folder("templates")
 STATIC = resource_folder("static")
+#: The font the PNG images are drawn with (DejaVu Sans, licence beside it): Pillow's own has no €, ü or Ж.
+PNG_FONT = PACKAGE / "fonts" / "DejaVuSans.ttf"

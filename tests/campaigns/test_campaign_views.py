@@ -102,7 +102,7 @@ def test_embed_codes_and_preview(admin, make_campaign):
         assert snippet in html, snippet
     assert "<b>drive</b>" not in html  # a title is text, never markup
     if any(rule.rule == "/widget/<slug>" for rule in admin.application.url_map.iter_rules()):
-        assert '<iframe class="widget-preview" src="/widget/demo"' in html
+        assert '<iframe class="widget-preview" src="/widget/demo?v=' in html
 
 
 def test_set_raised_to_records_an_adjustment(admin, make_campaign, make_donation, donations):
@@ -124,3 +124,36 @@ def test_campaign_list_and_missing_campaign(admin, make_campaign):
     make_campaign("demo")
     assert b"/admin/campaigns/demo" in admin.get("/admin/campaigns").data
     assert admin.get("/admin/campaigns/nope").status_code == 404
+
+
+def _preview_src(admin, slug):
+    import re
+
+    page = admin.get(f"/admin/campaigns/{slug}").get_data(as_text=True)
+    return re.search(r'<iframe class="widget-preview" src="([^"]+)"', page).group(1).replace("&amp;", "&")
+
+
+def test_widget_preview_is_a_new_address_whenever_its_figures_change(admin, demo, make_donation):
+    first = _preview_src(admin, "demo")
+    assert first.startswith("/widget/demo?v=")
+    assert _preview_src(admin, "demo") == first  # unchanged figures: the browser may keep it
+    before = admin.get(first).get_data(as_text=True)
+    make_donation(demo, "100")
+    second = _preview_src(admin, "demo")
+    assert second != first
+    after = admin.get(second)
+    assert after.status_code == 200
+    assert "2,260" in after.get_data(as_text=True) and "2,260" not in before
+
+
+def test_goal_currency_is_read_only_on_the_edit_form_with_the_reason(admin, make_campaign):
+    import re
+
+    make_campaign("demo")
+    page = admin.get("/admin/campaigns/demo/edit").get_data(as_text=True)
+    tag = re.search(r'<input[^>]*name="currency"[^>]*>', page).group(0)
+    assert "readonly" in tag and 'value="USD"' in tag and 'aria-describedby="currency-hint"' in tag
+    hint = re.search(r'<small class="hint" id="currency-hint">([^<]+)</small>', page).group(1)
+    assert "Cannot be changed" in hint and "kept in USD" in hint
+    new = admin.get("/admin/campaigns/new").get_data(as_text=True)
+    assert "readonly" not in re.search(r'<input[^>]*name="currency"[^>]*>', new).group(0)

@@ -86,10 +86,10 @@ def test_the_daily_digest_lists_the_gifts_in_one_message(session, make_campaign,
         record_donation(session, campaign, Money.parse(amount, "USD"), actor=CLI)
     session.commit()
     assert send_due_mail(session, settings) == 0  # gifts wait for the digest
-    assert daily_digest(session, settings) == "2 gift(s) in the digest"
+    assert daily_digest(session, settings) == "2 gifts in the digest"
     session.commit()
     [(_, message)] = inbox.messages
-    assert message["Subject"] == "Example News: 2 new gift(s)"
+    assert message["Subject"] == "Example News: 2 new gifts"
     assert "5.00 USD" in message.get_content() and "7.00 USD" in message.get_content()
 
 

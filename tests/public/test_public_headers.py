@@ -9,7 +9,8 @@ from public_helpers import parse_html
 
 from tracker.web.headers import DEFAULT_CSP
 
-EXPECTED_ENDPOINTS = {"public.index", "public.support", "public.campaign", "public.qr_svg", "public.qr_png"}
+EXPECTED_ENDPOINTS = {"public.index", "public.support", "public.campaign", "public.qr_page", "public.qr_svg",
+                      "public.qr_png"}
 
 
 def public_urls(app: Any, demo_site: Any) -> dict[str, str]:

@@ -190,3 +190,69 @@ def test_changing_an_address_changes_the_qr_image_url(client, session, demo_site
     src_after = [e.attrs["src"] for e in parse_html(after).find("img")
                  if e.attrs["src"].startswith(f"/qr/{demo_site.btc.id}.")]
     assert src != src_after  # a cached image of the old address is never reused
+
+
+def test_donor_dates_are_valid_time_elements_without_microseconds(client, demo_site, make_donation):
+    import re
+
+    make_donation(demo_site.campaign, "5", donor_name="Precise", is_public=True,
+                  received_at=utcnow().replace(microsecond=123456))
+    times = parse_html(client.get("/support").data).find("time")
+    assert times
+    for element in times:
+        # HTML's "valid global date and time string" allows fractions, but the Nu checker and
+        # readers gain nothing from them; seconds are enough.
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", element.attrs["datetime"]), element.attrs
+
+
+def test_addresses_carry_no_aria_label_that_a_code_element_may_not_have(client, demo_site):
+    page = parse_html(client.get("/support").data)
+    for element in page.find("code"):
+        assert "aria-labelledby" not in element.attrs and "aria-label" not in element.attrs
+
+
+def test_the_support_page_says_how_far_to_go_and_counts_supporters_like_the_widget(client, demo_site):
+    text = page_text(client.get("/support").data)
+    assert "$2,840 still to go · 40 supporters this period" in text
+    # The percent is written as the widget writes it: whole, rounded down.
+    assert "(43%)" in text and "43.2" not in text
+    assert "43%" in client.get("/widget/demo").get_data(as_text=True)
+    german = page_text(client.get("/support?locale=de").data)
+    assert "Noch 2.840 $ bis zum Ziel · 40 Unterstützer*innen in diesem Zeitraum" in german
+    assert "(43 %)" in german
+
+
+def test_a_reached_goal_is_said_on_the_support_page(client, demo_site, make_donation):
+    make_donation(demo_site.campaign, "3000")
+    page = parse_html(client.get("/support").data)
+    (status,) = page.find("p", class_="progress-status")
+    assert " ".join(status.text.split()).startswith("Goal reached, thank you! $160 beyond it")
+
+
+def test_donor_dates_are_the_days_of_the_campaigns_time_zone(client, make_campaign, make_donation):
+    from datetime import datetime, timezone
+
+    campaign = make_campaign("berlin", tz="Europe/Berlin")
+    # 23:30 UTC on 30 November is 00:30 on 1 December in Berlin.
+    make_donation(campaign, "5", donor_name="Late", is_public=True,
+                  received_at=datetime(2026, 11, 30, 23, 30, tzinfo=timezone.utc))
+    text = page_text(client.get("/c/berlin").data)
+    assert "Late Dec 1, 2026" in text and "Nov 30, 2026" not in text
+
+
+def test_readers_pages_have_a_footer_with_name_contact_and_a_privacy_line(clean_db, settings_factory, demo_site):
+    from tracker import create_app
+
+    default = create_app(settings_factory()).test_client()
+    text = page_text(default.get("/support").data)
+    assert "This page sets no cookies and loads nothing from other sites." in text
+    assert "Diese Seite setzt keine Cookies" in page_text(default.get("/support?locale=de").data)
+    configured = create_app(settings_factory(**{"site.contact": "desk@news.example",
+                                                "site.privacy_note": "We keep no logs."})).test_client()
+    page = parse_html(configured.get("/support").data)
+    (footer,) = page.find("footer")
+    assert page.find("a", href="mailto:desk@news.example") and "We keep no logs." in footer.text
+    hostile = create_app(settings_factory(**{"site.contact": "javascript:alert(1)"})).test_client()
+    assert b'href="javascript:' not in hostile.get("/support").data
+    hidden = create_app(settings_factory(**{"site.show_footer": False})).test_client()
+    assert not parse_html(hidden.get("/support").data).find("footer")

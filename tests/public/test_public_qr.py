@@ -121,3 +121,23 @@ def test_a_matching_etag_costs_no_drawing_and_new_amounts_spend_the_render_budge
     assert client.get(url).status_code == 200  # already drawn: readers of the page are not refused
     app.extensions["tracker_engine"].dispose()
 
+
+
+def test_a_presets_qr_link_opens_a_small_page_with_amount_address_and_a_way_back(client, demo_site):
+    from public_helpers import page_text, parse_html
+
+    page = parse_html(client.get("/support").data)
+    (link,) = [a for a in page.find("a", class_="preset-qr") if "amount=0.00016667" in a.attrs["href"]]
+    assert link.attrs["href"].startswith(f"/qr/{demo_site.btc.id}?")
+    response = client.get(link.attrs["href"].replace("&amp;", "&"))
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    qr_page, text = parse_html(response.data), page_text(response.data)
+    assert "Pay with Bitcoin" in text and "Amount: 0.00016667 BTC" in text
+    assert demo_site.btc.target in text
+    (image,) = qr_page.find("img", class_="qr")
+    assert image.attrs["src"].startswith(f"/qr/{demo_site.btc.id}.svg?") and "amount=0.00016667" in image.attrs["src"]
+    assert client.get(image.attrs["src"].replace("&amp;", "&")).mimetype == "image/svg+xml"
+    assert qr_page.find("a", href="/support#ways-to-give")
+    assert qr_page.find("a", class_="wallet-link")[0].attrs["href"].startswith("bitcoin:")
+    assert b"<script" not in response.data
+    assert client.get(f"/qr/{demo_site.btc.id}?amount=1e5").status_code == 400

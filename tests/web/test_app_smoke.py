@@ -33,3 +33,28 @@ def test_admin_session_cookie_is_scoped_to_admin(client, auth):
     response = auth.login()
     cookie = response.headers.get("Set-Cookie", "")
     assert "Path=/admin" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_a_german_404_page_is_german_with_no_werkzeug_text(client):
+    response = client.get("/no-such-page", headers={"Accept-Language": "de"})
+    assert response.status_code == 404
+    text = response.get_data(as_text=True)
+    assert "Nicht gefunden" in text and "Zurück zur Unterstützungsseite" in text
+    assert "Unter dieser Adresse gibt es keine Seite" in text
+    assert "requested URL" not in text and "Not found" not in text
+
+
+def test_an_english_404_page_says_it_in_words_a_reader_understands(client):
+    text = client.get("/no-such-page").get_data(as_text=True)
+    assert "There is no page at this address" in text
+    assert "If you entered the URL manually" not in text
+
+
+def test_admin_403_and_404_keep_the_admin_layout(client, auth):
+    auth.login(email="viewer@example.org", role="viewer")
+    for path, status in (("/admin/users", 403), ("/admin/campaigns/no-such-campaign", 404), ("/admin/no-such-page", 404)):
+        response = client.get(path)
+        assert response.status_code == status, path
+        text = response.get_data(as_text=True)
+        assert 'class="admin-nav"' in text and "admin.css" in text, path
+        assert "Back to the dashboard" in text and "site.css" not in text, path

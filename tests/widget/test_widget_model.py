@@ -22,7 +22,7 @@ from tracker.errors import NotFound
 from tracker.models import utcnow
 from tracker.widget.cache import RenderCache
 from tracker.widget.colours import PALETTES, contrast_ratio, text_colour_on
-from tracker.widget.drawing import render_png, render_svg
+from tracker.widget.drawing import png_font, render_png, render_svg
 from tracker.widget.model import build_widget
 from tracker.widget.options import WidgetOptions, widget_options
 from tracker.widget.versions import VersionReader
@@ -132,6 +132,29 @@ def test_png_shows_the_fill_in_the_accent_colour(session, demo):
     assert image.getpixel((300 * 2, y)) == (0xD0, 0xD7, 0xDE)  # the empty track
 
 
+def _glyph(font, character):
+    mask = font.getmask(character)
+    return mask.size, bytes(mask)
+
+
+@pytest.mark.parametrize("character", ["€", "£", "ü", "ß", "–", "Ж"])
+def test_png_font_has_a_glyph_for_what_a_euro_or_german_or_russian_badge_shows(character):
+    # An unmapped code point (a private-use one) draws the font's missing-glyph box: a
+    # character drawn the same as it is not in the font.
+    font = png_font(26)
+    missing = _glyph(font, "\ue000")
+    assert _glyph(font, character) != missing
+    assert _glyph(font, character)[0][0] > 0
+
+
+def test_png_draws_a_euro_title_unlike_the_missing_glyph_box(session, demo):
+    demo.title = "Spenden in € für Жurnal"
+    drawn = render_png(model_for(session, demo))
+    demo.title = "Spenden in \ue000 f\ue000r \ue000urnal"
+    boxes = render_png(model_for(session, demo))
+    assert drawn != boxes
+
+
 def test_version_changes_with_a_donation_an_edit_and_the_date(session, demo, make_donation):
     versions = VersionReader(session.get_bind())
     now = utcnow()
@@ -183,3 +206,42 @@ def test_period_key_and_local_date_follow_the_campaign_zone(session, make_campai
     versions.one("berlin", at("2026-11-30 12:00"))  # a cached day must not leak into the next
     version = versions.one("berlin", at(moment))
     assert (version.period_key, version.today.isoformat()) == (at(key), today)
+
+
+# --- goal states ---------------------------------------------------------------------------------
+
+
+def test_below_the_goal_every_form_says_how_much_is_still_to_go(session, demo):
+    from tracker.widget.model import widget_document
+
+    model = model_for(session, demo)
+    assert model.status_text == "$2,840 still to go" and not model.goal_reached
+    assert model.meta_text.endswith("· $2,840 still to go")
+    assert "$2,840 still to go" in render_svg(model)
+    document = widget_document(model, demo, campaign_progress(session, demo))
+    assert document["goal_reached"] is False
+    assert document["remaining"] == {"amount": "2840.00", "minor": 284000, "currency": "USD"}
+    assert document["formatted"]["status"] == "$2,840 still to go"
+    in_german = model_for(session, demo, locale="de", translations=german())
+    assert in_german.status_text == f"Noch 2.840{NBSP}$ bis zum Ziel"
+
+
+def test_at_and_past_the_goal_the_widget_says_it_was_reached(session, demo, make_donation):
+    make_donation(demo, "2840")
+    assert model_for(session, demo).status_text == "Goal reached, thank you!"
+    make_donation(demo, "600")
+    model = model_for(session, demo)
+    assert model.goal_reached and model.status_text == "Goal reached, thank you! $600 beyond it"
+    assert model.percent_text == "112%" and model.fill == 100  # the percent says it; the bar cannot pass its end
+
+
+def test_pending_gifts_are_a_lighter_segment_after_the_fill(session, demo, make_donation):
+    make_donation(demo, "500", status="pending")
+    model = model_for(session, demo)
+    assert model.bar.pending == 10
+    svg = ET.fromstring(render_svg(model))
+    (segment,) = [e for e in svg.iter("{http://www.w3.org/2000/svg}rect") if "pe" in e.get("class", "").split()]
+    assert float(segment.get("width")) == pytest.approx(33.6, abs=0.2)  # 10 % of the 336 px bar
+    image = Image.open(io.BytesIO(render_png(model)))
+    fill, pending, track = (image.getpixel((x * 2, 56 * 2)) for x in (80, 180, 300))
+    assert len({fill, pending, track}) == 3  # three colours: confirmed, pending, empty

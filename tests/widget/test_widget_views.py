@@ -66,7 +66,7 @@ def test_other_pages_still_refuse_to_be_framed(client, demo):
 def test_card_shows_title_period_days_left_and_the_support_button(client, demo):
     html = client.get("/widget/demo?variant=card&locale=en").get_data(as_text=True)
     assert "Keep our reporting independent</a></h1>" in html
-    assert re.search(r'<p class="meta">\w+ 2026 · \d+ days? left · 40 supporters</p>', html)
+    assert re.search(r'<p class="meta">\w+ 2026 · \d+ days? left · 40 supporters · \$2,840 still to go</p>', html)
     assert '<a class="btn" href="http://127.0.0.1:5000/c/demo" target="_blank" rel="noopener">Support us</a>' in html
 
 

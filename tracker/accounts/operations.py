@@ -10,6 +10,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 import pyotp
 from sqlalchemy import delete, select
@@ -31,9 +32,12 @@ EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 MIN_PASSWORD = 12
 
 
-# A hash that check_password_hash can test against in constant work, so a login for an
-# unknown account takes as long as one for a known account.
-_DUMMY_HASH = generate_password_hash("not a real password", method="scrypt")
+@cache
+def _dummy_hash() -> str:
+    """A hash check_password_hash can test in constant work, so a login for an unknown account
+    takes as long as one for a known account (made on first use: scrypt is slow on purpose, and
+    every `tracker` command imports this module)."""
+    return generate_password_hash("not a real password", method="scrypt")
 
 
 def normalize_email(email: str) -> str:
@@ -77,11 +81,11 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     try:
         email = normalize_email(email)
     except InvalidInput:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     user = session.scalar(select(User).where(User.email == email))
     if user is None or not user.active:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     if not check_password_hash(user.password_hash, password):
         return None

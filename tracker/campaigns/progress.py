@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
+from babel.numbers import format_percent
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -103,6 +104,16 @@ class Progress:
         return self.raised >= self.target
 
     @property
+    def remaining(self) -> Money:
+        """What is still to go (zero once the goal is reached)."""
+        return max(self.target - self.raised, Money.zero(self.target.currency))
+
+    @property
+    def over_goal(self) -> Money:
+        """What was raised beyond the goal (zero below it)."""
+        return max(self.raised - self.target, Money.zero(self.target.currency))
+
+    @property
     def bar(self) -> Bar:
         """Where the fill, the pending segment and the ticks go on any drawing of this progress."""
         return progress_bar(self)
@@ -140,6 +151,12 @@ class Bar:
 def _share(amount: int, target: int) -> Decimal:
     """`amount` as a percentage of `target`, rounded down to 0.1 and kept within 0..100."""
     return min(max(percent_of(amount, target), Decimal(0)), Decimal(100))
+
+
+def percent_label(percent: Decimal, locale: str) -> str:
+    """The percent as every drawing shows it: whole, rounded down ("43%", "43 %"; 100% only once reached)."""
+    whole = percent.to_integral_value(rounding=ROUND_FLOOR)
+    return format_percent(whole / 100, locale=locale)
 
 
 def progress_bar(progress: Progress) -> Bar:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+from urllib.parse import quote
+
 from flask import current_app, flash, redirect, render_template, url_for
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
@@ -9,9 +12,11 @@ from werkzeug.wrappers import Response
 
 from ..admin.blueprint import bp
 from ..donations.ledger import adjust_raised_to
-from ..models import Campaign
+from ..errors import NotFound
+from ..models import Campaign, utcnow
 from ..web import db, request_actor
 from ..web.access import requires
+from ..web.caching import runtime
 from ..web.embeds import embed_codes
 from ..web.forms import ActionForm
 from ..web.responses import form_errors, render_form
@@ -63,11 +68,26 @@ def route_exists(path: str) -> bool:
     return True
 
 
+def widget_preview_url(item: Campaign) -> str:
+    """The widget's address with its current version in the query: always the figures of now."""
+    # The public URL alone is cached by the browser (and this process's memo) for a while, so
+    # the preview showed old figures after a donation or an edit. A token of everything the
+    # widget depends on makes a new URL whenever what it shows changes; widgets ignore `v`.
+    path = f"/widget/{quote(item.slug, safe='')}"
+    try:
+        version = runtime().versions.one(item.slug, utcnow())
+    except NotFound:
+        return path  # a draft or archived campaign: its widget answers "not found" anyway
+    token = hashlib.sha256(repr(version.key()).encode()).hexdigest()[:16]
+    return f"{path}?v={token}"
+
+
 def _campaign_page(item: Campaign, raised_form: RaisedToForm) -> tuple[str, int]:
     widget_exists = route_exists(f"/widget/{item.slug}")
     return render_form("admin/campaign.html", raised_form, campaign=item, raised_form=raised_form,
                        progress=campaign_progress(db(), item), status_form=StatusForm(formdata=None),
                        action_form=ActionForm(formdata=None), widget_exists=widget_exists,
+                       preview_url=widget_preview_url(item) if widget_exists else "",
                        embeds=embed_codes(item.slug, item.title))
 
 

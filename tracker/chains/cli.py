@@ -19,7 +19,12 @@ from ..accounts.operations import SERVER_SHELL
 from ..audit import Actor
 from ..config import Settings
 from ..models import ChainWatcher, utcnow
-from ..payments.operations import PaymentMethodInput, get_payment_method, save_payment_method
+from ..payments.operations import (
+    PaymentMethodInput,
+    get_payment_method,
+    list_payment_methods,
+    save_payment_method,
+)
 from .alerts import failure_message, send
 from .backend import BackendError
 from .derivation import looks_extended
@@ -136,6 +141,33 @@ def payment_method_add(coin: str, address: str, label: str, network: str, hidden
         what = "extended public key" if kind == "xpub" else "address"
         click.echo(f"added {method.coin} {what} {method.target} (id {method.id}"
                    f"{', hidden' if hidden else ''})")
+
+
+@payment_method.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Also the hidden (deactivated) ones.")
+def payment_method_list(show_all: bool) -> None:
+    """The ways to give, in the order readers see them: id, coin, shown/hidden, label, address."""
+    context = _context()
+    with context.session(write=False) as session:
+        for method in list_payment_methods(session, active_only=not show_all):
+            state = "shown" if method.active else "hidden"
+            click.echo(f"{method.id}\t{method.coin}\t{state}\t{method.label or '-'}\t{method.target}")
+
+
+@payment_method.command("deactivate")
+@click.argument("method_id", type=click.IntRange(1, 2**31 - 1))
+def payment_method_deactivate(method_id: int) -> None:
+    """Hide a way to give from readers (kept, with its history; the admin can show it again)."""
+    context = _context()
+    with context.session(write=True) as session:
+        method = get_payment_method(session, method_id)
+        if not method.active:
+            click.echo(f"error: payment method {method_id} is already hidden", err=True)
+            sys.exit(1)
+        save_payment_method(session, PaymentMethodInput(
+            kind=method.kind, coin=method.coin, target=method.target, label=method.label,
+            network=method.network, active=False), actor=Actor.cli(), method=method, proof=SERVER_SHELL)
+        click.echo(f"hid {method.coin} {method.target} (id {method.id})")
 
 
 @payment_method.command("addresses")

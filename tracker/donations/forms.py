@@ -20,7 +20,10 @@ from .queries import DonationFilter
 
 
 class DonationForm(FlaskForm):
-    campaign = SelectField("Campaign", coerce=int, validators=[InputRequired("choose a campaign")])
+    # A select without an empty first option always has a value: HTML's `required` would be
+    # meaningless there (and is invalid markup), so only the server checks it.
+    campaign = SelectField("Campaign", coerce=int, validators=[InputRequired("choose a campaign")],
+                           render_kw={"required": False})
     amount = MoneyField("Amount")
     currency = CurrencyField("Currency")
     received_at = DateTimeLocalField("Received (campaign's time zone; empty: now)", format=DATETIME_FORMATS,

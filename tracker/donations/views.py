@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from datetime import timezone
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -247,8 +248,9 @@ def donations_import_confirm() -> BaseResponse | tuple[str, int]:
             report = import_confirmed(db(), text, actor=request_actor())
             if report.ok:
                 db().commit()
-                flash(f"Imported {report.created} donation(s); {report.skipped} were already in the ledger.",
-                      "success")
+                flash(ngettext("Imported %(num)d donation", "Imported %(num)d donations", report.created)
+                      + "; " + ngettext("%(num)d was already in the ledger.", "%(num)d were already in the ledger.",
+                                        report.skipped), "success")
                 return redirect(url_for("admin.donations"))
             db().rollback()
     else:

@@ -4,10 +4,11 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from pathlib import Path
 from typing import Sequence
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
@@ -197,6 +198,8 @@ class DonorEntry:
     message: str | None
     received_at: datetime
     id: int
+    #: The day it was given in its campaign's time zone (a gift at 23:30 in Berlin is that day's, not UTC's next).
+    local_day: date | None = None
 
 
 def donor_wall(session: Session, campaign_ids: Sequence[int], *, older_than: Cursor | None = None,
@@ -209,15 +212,23 @@ def donor_wall(session: Session, campaign_ids: Sequence[int], *, older_than: Cur
     if not campaign_ids:
         return Page((), None, None)
     # Pending gifts may never arrive and refunded ones were given back: only confirmed ones count.
-    query = (select(Donation.donor_name, Donation.message, Donation.received_at, Donation.id)
+    query = (select(Donation.donor_name, Donation.message, Donation.received_at, Donation.id, Donation.campaign_id)
              .where(Donation.campaign_id.in_(campaign_ids), text(WALL),
                     or_(func.length(func.coalesce(Donation.donor_name, "")) > 0,
                         func.length(func.coalesce(Donation.message, "")) > 0)))
     page = keyset_page(session, query, at=Donation.received_at, id_=Donation.id, scalars=False,
                        key=lambda row: Cursor(row[2], row[3]), per_page=per_page,
                        older_than=older_than, newer_than=newer_than)
-    entries = [DonorEntry(name or None, message or None, at, row_id) for name, message, at, row_id in page.items]
+    zones = {campaign_id: ZoneInfo(zone) for campaign_id, zone in session.execute(
+        select(Campaign.id, Campaign.timezone).where(Campaign.id.in_(campaign_ids)))}
+    entries = [DonorEntry(name or None, message or None, at, row_id, _local_day(at, zones.get(campaign_id)))
+               for name, message, at, row_id, campaign_id in page.items]
     return Page(entries, page.older, page.newer)
+
+
+def _local_day(moment: datetime, zone: ZoneInfo | None) -> date:
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return aware.astimezone(zone or timezone.utc).date()
 
 
 @dataclass(frozen=True)
@@ -258,9 +269,20 @@ def support_page(session: Session, campaigns: Sequence[Campaign], *, presets: Se
     )
 
 
-def qr_payment_uri(session: Session, method_id: int, amount_text: str | None = None,
-                   derived_id: int | None = None) -> str:
-    """The payment URI a QR image encodes: an active, stored address, with an optional amount.
+@dataclass(frozen=True)
+class QrRequest:
+    """What one QR code shows: a stored address, an optional amount, and the payment URI of both."""
+
+    coin: Coin
+    address: str
+    amount: Money | None
+    label: str
+    uri: str
+
+
+def qr_request(session: Session, method_id: int, amount_text: str | None = None,
+               derived_id: int | None = None) -> QrRequest:
+    """The QR code of an active, stored address, with an optional amount in the coin's units.
 
     The address always comes from the database, never from the request, so nobody can make
     this site show their own address.
@@ -277,10 +299,18 @@ def qr_payment_uri(session: Session, method_id: int, amount_text: str | None = N
         if len(amount_text) > MAX_AMOUNT_TEXT:
             raise InvalidQuery(f"the amount is too long to be a {coin.name} amount")
         try:
-            amount = Money.parse(amount_text, coin.code).to_decimal()
+            amount = Money.parse(amount_text, coin.code)
         except MoneyError as exc:
             raise InvalidQuery(f"the amount is not a valid {coin.name} amount: {exc}") from None
-    return payment_uri(coin.code, address, amount, label=method.label or None, network=method.network)
+    uri = payment_uri(coin.code, address, amount.to_decimal() if amount else None, label=method.label or None,
+                      network=method.network)
+    return QrRequest(coin, address, amount, method.label or "", uri)
+
+
+def qr_payment_uri(session: Session, method_id: int, amount_text: str | None = None,
+                   derived_id: int | None = None) -> str:
+    """The payment URI a QR image encodes (see qr_request)."""
+    return qr_request(session, method_id, amount_text, derived_id).uri
 
 
 @dataclass(frozen=True)

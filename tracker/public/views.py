@@ -17,7 +17,7 @@ from ..web import db, settings
 from ..web.caching import spend_render_budget
 from ..web.query import page_cursors
 from ..web.urls import campaign_url, oembed_discovery_url
-from .page import qr_etag, qr_is_drawn, qr_payment_uri, render_qr, support_page
+from .page import qr_etag, qr_is_drawn, qr_payment_uri, qr_request, render_qr, support_page
 
 bp = Blueprint("public", __name__)
 
@@ -57,6 +57,17 @@ def campaign(slug: str) -> str:
     return render_template("public/campaign.html", view=view, campaign=found,
                            canonical_url=campaign_url(found.slug),
                            oembed_url=oembed_discovery_url(found.slug))
+
+
+@bp.get("/qr/<int:method_id>")
+def qr_page(method_id: int) -> str:
+    """A small page for one QR code: the amount, the code, the address, a wallet link and a way back."""
+    # The preset's "QR code" link used to open the bare SVG: no amount, no address, no way back.
+    derived = _derived_id(request.args.get("d"))
+    amount = request.args.get("amount")
+    shown = qr_request(db(), method_id, amount, derived)
+    image = url_for("public.qr_svg", method_id=method_id, d=derived, amount=amount, v=request.args.get("v"))
+    return render_template("public/qr.html", qr=shown, image_url=image)
 
 
 @bp.get("/qr/<int:method_id>.svg")

@@ -21,6 +21,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from ..errors import DomainError
+from ..resources import PNG_FONT
 from .caching import last_good_answer
 from .context import WRITE_METHODS, rollback
 from .logs import outage_note
@@ -62,7 +63,8 @@ def error_png(message: str) -> bytes:
     from PIL import Image, ImageDraw, ImageFont
 
     image = Image.new("RGB", (360, 40), "#f6f8fa")
-    ImageDraw.Draw(image).text((12, 25), message[:60], font=ImageFont.load_default(size=12), fill="#57606a",
+    font = ImageFont.truetype(str(PNG_FONT), size=12)  # the German texts have umlauts
+    ImageDraw.Draw(image).text((12, 25), message[:60], font=font, fill="#57606a",
                                anchor="ls")
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
@@ -86,7 +88,11 @@ def error_response(status: int, message: str, field: str | None = None,
     elif kind == "js":
         response = Response(f"/* {message.replace('*/', '')} */\n", mimetype="text/javascript")
     else:
-        page = render_template(f"errors/{status if status in PAGES else 500}.html", message=message, status=status)
+        # The back office's errors keep its layout (navigation, signed-in user); readers' keep theirs.
+        layout = "admin/layout.html" if request.blueprint == "admin" or request.path.startswith("/admin/") \
+            else "base.html"
+        page = render_template(f"errors/{status if status in PAGES else 500}.html", message=message, status=status,
+                               layout=layout)
         response = Response(page, mimetype="text/html")
     response.status_code = status
     response.headers["Cache-Control"] = "no-store"
@@ -97,6 +103,29 @@ def error_response(status: int, message: str, field: str | None = None,
 
 #: Statuses with a page of their own in templates/errors/.
 PAGES = frozenset({400, 403, 404, 405, 409, 413, 422, 429, 500, 503})
+
+
+def page_text(status: int) -> str:
+    """What a person is told on an error page when nothing more specific is known, in their language."""
+    # Werkzeug's own descriptions ("The requested URL was not found on the server. If you
+    # entered the URL manually…") are English developer text; Flask-Limiter's is "10 per 1 minute".
+    texts = {400: gettext("The request could not be understood."),
+             403: gettext("You are not allowed to see this page."),
+             404: gettext("There is no page at this address. It may have moved, or the link is mistyped."),
+             405: gettext("This page cannot be used that way."),
+             409: gettext("This conflicts with a change made at the same moment: nothing was saved; try again."),
+             413: gettext("What was sent is too large."),
+             422: gettext("What was sent could not be used."),
+             429: gettext("Too many requests from your address: wait a minute and try again."),
+             503: gettext("Temporarily unavailable: try again in a moment.")}
+    return texts.get(status, gettext("Something went wrong on our side. Nothing was saved."))
+
+
+def _http_message(exc: HTTPException) -> str:
+    """The exception's own text when our code wrote one, else the translated text for its status."""
+    if exc.code == 429 or not exc.description or exc.description == type(exc).description:
+        return page_text(exc.code or 500)
+    return exc.description
 
 
 def _generic(status: int) -> str:
@@ -138,7 +167,8 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> tuple[Any, int]:
         rollback()
-        return error_response(400, "The form has expired or was not sent from this site: reload and try again.")
+        return error_response(400, gettext("The form has expired or was not sent from this site: "
+                                           "reload and try again."))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
@@ -147,7 +177,7 @@ def register_error_handlers(app: Flask) -> None:
         rollback()
         # The exception's own headers (Allow on a 405, Retry-After on a 429) go with the answer.
         headers = {name: value for name, value in exc.get_headers() if name.lower() != "content-type"}
-        response, _status = error_response(exc.code, exc.description or exc.name, headers=headers)
+        response, _status = error_response(exc.code, _http_message(exc), headers=headers)
         return response, exc.code
 
     @app.errorhandler(DBAPIError)
@@ -155,8 +185,8 @@ def register_error_handlers(app: Flask) -> None:
     def database_error(exc: Exception) -> Any:
         rollback()
         if isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in RETRY_STATES:
-            return error_response(409, "Another change to the same data happened at the same moment: "
-                                       "nothing was saved; try again.")
+            return error_response(409, gettext("Another change to the same data happened at the same moment: "
+                                               "nothing was saved; try again."))
         if not database_unavailable(exc):
             return server_error(exc)
         # Parameters are never in the message (the engines hide them): no donor name reaches the log.
@@ -165,7 +195,8 @@ def register_error_handlers(app: Flask) -> None:
         stale = last_good_answer()  # readers of the widget get its last good figure
         if stale is not None:
             return stale
-        return error_response(503, "The database is not answering: nothing was saved. Try again in a moment.",
+        return error_response(503, gettext("The database is not answering: nothing was saved. "
+                                           "Try again in a moment."),
                               headers={"Retry-After": str(RETRY_AFTER)})
 
     @app.errorhandler(Exception)
@@ -173,4 +204,4 @@ def register_error_handlers(app: Flask) -> None:
         # Roll back first: whatever half-done work raised must not be committed later.
         rollback()
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        return error_response(500, "Something went wrong on our side. Nothing was saved.")
+        return error_response(500, page_text(500))

@@ -7,6 +7,8 @@ from typing import Any
 from flask import Flask
 from flask_babel import get_locale
 
+from ..audit import readable_name, readable_value
+from ..campaigns.progress import percent_label
 from ..money import Money, format_money
 from .context import settings
 from .embeds import iframe_code, image_code, script_code
@@ -27,6 +29,15 @@ def register_template_helpers(app: Flask) -> None:
     def minor_money(minor: int, currency: str) -> str:
         """An amount stored in minor units, with every decimal place shown."""
         return Money(minor, currency).format(_locale(), trim_whole=False)
+
+    @app.template_filter("percent")
+    def percent_filter(value: Any) -> str:
+        """A progress percent as the widget shows it ("43%"; "43 %" in German)."""
+        return percent_label(value, _locale())
+
+    # Stored values (audit snapshots, display settings) as a person would write them.
+    app.add_template_global(readable_value, "readable")
+    app.add_template_filter(readable_name, "field_name")
 
     # The embed snippets, for this site's own pages (the demo article): the same markup the
     # admin offers for copying.

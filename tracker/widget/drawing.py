@@ -5,8 +5,9 @@ import io
 from decimal import Decimal
 from functools import lru_cache
 from html import escape
-from typing import Callable
+from typing import Any, Callable
 
+from ..resources import PNG_FONT
 from .colours import PALETTES, Palette, text_colour_on
 from .model import WidgetModel
 from .options import DISPLAY_DEFAULTS, IMAGE_HEIGHT, IMAGE_WIDTH, PNG_SCALE
@@ -40,7 +41,8 @@ def svg_style(theme: str, accent: str) -> str:
                 f".tr{{fill:{palette.track}}}.ac{{fill:{_accent_for(accent, palette)}}}"
                 f".tk{{stroke:{palette.muted}}}")
 
-    return "text{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}" + _themed(theme, rules)
+    return ("text{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}.pe{opacity:.4}"
+            + _themed(theme, rules))
 
 
 @lru_cache(maxsize=256)
@@ -57,13 +59,20 @@ def page_style(theme: str, accent: str) -> str:
     return (
         _themed(theme, rules)
         + "*{box-sizing:border-box}html,body{margin:0;background:var(--bg);color:var(--fg)}"
-        "body{font:14px/1.4 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;padding:10px 14px}"
+        "body{font:14px/1.4 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;padding:8px 14px}"
         "h1{font-size:15px;margin:0 0 6px}h1 a{color:var(--fg);text-decoration:none}"
+        # A title of up to 200 characters: two lines, then an ellipsis (the full one is the page's <title>).
+        "h1{display:-webkit-box;-webkit-box-orient:vertical;-webkit-line-clamp:2;overflow:hidden}"
+        ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}"
+        ".cta,.meta{display:-webkit-box;-webkit-box-orient:vertical;-webkit-line-clamp:2;overflow:hidden}"
+        # One line of ARTICLE_LINE_HEIGHT (18 + 6 px), however long the amount or the language.
+        ".article{margin:0 0 6px;font-size:13px;line-height:18px;white-space:nowrap;overflow:hidden;"
+        "text-overflow:ellipsis}"
         "h1 a:hover,h1 a:focus{text-decoration:underline}"
         ".cta{margin:0 0 8px;font-size:15px;font-weight:600}"
-        ".meta{margin:2px 0 10px;color:var(--mu);font-size:13px}"
+        ".meta{margin:0 0 6px;color:var(--mu);font-size:13px;line-height:1.3}"
         "svg{display:block;overflow:visible}.now{font-weight:700;fill:var(--fg);font-size:13px}"
-        ".tr{fill:var(--tr)}.fi{fill:var(--ac);transform-box:fill-box;transform-origin:left;"
+        ".tr{fill:var(--tr)}.pe{fill:var(--ac);opacity:.4}.fi{fill:var(--ac);transform-box:fill-box;transform-origin:left;"
         "animation:grow .8s ease-out}.tk{stroke:var(--mu)}.tl{fill:var(--mu);font-size:11px}"
         "@keyframes grow{from{transform:scaleX(0)}}"
         "@media (prefers-reduced-motion:reduce){.fi{animation:none}}"
@@ -91,6 +100,10 @@ def render_svg(model: WidgetModel) -> str:
     ]
     if fill_width > 0:
         parts.append(f'<rect class="ac" x="12" y="50" width="{fill_width}" height="12" rx="6"/>')
+    if model.bar.pending > 0:
+        # Pending gifts: a lighter segment after the fill (confirmed and pending apart, as BTCPay shows them).
+        pending_width = _x(model.fill + model.bar.pending) - _x(model.fill)
+        parts.append(f'<rect class="ac pe" x="{_x(model.fill)}" y="50" width="{pending_width}" height="12"/>')
     for tick, label in model.labelled_ticks:
         x = _x(tick.position)
         tick_anchor = {"start": "start", "goal": "end"}.get(tick.kind, "middle")
@@ -103,23 +116,38 @@ def render_svg(model: WidgetModel) -> str:
     return "".join(parts)
 
 
+def _mix(colour: str, background: str, share: float) -> str:
+    """`colour` at `share` opacity over `background` (#rrggbb): the PNG's pending segment."""
+    mixed = [round(int(colour[i:i + 2], 16) * share + int(background[i:i + 2], 16) * (1 - share)) for i in (1, 3, 5)]
+    return "#" + "".join(f"{value:02x}" for value in mixed)
+
+
 def _printable(text: str) -> str:
-    # Pillow's built-in font has no glyph for the no-break spaces Babel puts in "2.160 $".
+    # DejaVu Sans has U+00A0 but not every font has U+202F (Babel's narrow no-break space in
+    # "2.160 $"); a plain space reads the same in an image nobody selects text from.
     return text.replace("\u00a0", " ").replace("\u202f", " ")
 
 
+@lru_cache(maxsize=16)
+def png_font(size: int) -> Any:
+    """DejaVu Sans at `size` pixels, shipped in tracker/fonts/ (€, £, umlauts, ß, dashes, Cyrillic)."""
+    from PIL import ImageFont
+
+    return ImageFont.truetype(str(PNG_FONT), size=size)
+
+
 def render_png(model: WidgetModel) -> bytes:
-    """The bar as a PNG (for e-mail, where SVG is blocked), drawn with Pillow's built-in font."""
-    from PIL import Image, ImageDraw, ImageFont
+    """The bar as a PNG (for e-mail, where SVG is blocked), drawn with the shipped DejaVu Sans."""
+    from PIL import Image, ImageDraw
 
     scale = PNG_SCALE
     palette = model.palette  # "auto" cannot follow the reader's theme in a PNG: it is light
     image = Image.new("RGB", (IMAGE_WIDTH * scale, IMAGE_HEIGHT * scale), palette.background)
     draw = ImageDraw.Draw(image)
-    title_font = ImageFont.load_default(size=14 * scale)
-    raised_font = ImageFont.load_default(size=13 * scale)
-    small_font = ImageFont.load_default(size=11 * scale)
-    caption_font = ImageFont.load_default(size=12 * scale)
+    title_font = png_font(14 * scale)
+    raised_font = png_font(13 * scale)
+    small_font = png_font(11 * scale)
+    caption_font = png_font(12 * scale)
 
     def s(value: float) -> int:
         return round(value * scale)
@@ -138,6 +166,10 @@ def render_png(model: WidgetModel) -> bytes:
         right = max(_x(model.fill), 24)  # a sliver still shows the rounded end
         draw.rounded_rectangle((s(12), s(50), s(right), s(62)), radius=s(6),
                                fill=_accent_for(model.options.accent, palette))
+    if model.bar.pending > 0:
+        accent = _accent_for(model.options.accent, palette)
+        lighter = _mix(accent, palette.track, 0.4)
+        draw.rectangle((s(_x(model.fill)), s(50), s(_x(model.fill + model.bar.pending)), s(62)), fill=lighter)
     for tick, label in model.labelled_ticks:
         x = s(_x(tick.position))
         draw.line((x, s(64), x, s(69)), fill=palette.muted, width=scale)

@@ -3,12 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
 from typing import Any, Protocol
 
-from babel.numbers import format_percent
-
-from ..campaigns.progress import Bar, Progress, Tick, period_label
+from ..campaigns.progress import Bar, Progress, Tick, percent_label, period_label
 from ..models import Campaign
 from ..money import Money, format_money
 from .colours import PALETTES, Palette
@@ -56,6 +54,10 @@ class WidgetModel:
     show_donors: bool
     show_days_left: bool
     show_pending: bool
+    #: "Goal reached, thank you!" or "$2,840 still to go".
+    status_text: str = ""
+    goal_reached: bool = False
+    remaining: Money | None = None
     #: "Readers of this article gave $120" (`?ref=…&show=article`), else "".
     article_text: str = ""
 
@@ -78,12 +80,12 @@ class WidgetModel:
         """Period and days left, for the images' bottom line (what an article's readers gave, when asked)."""
         if self.article_text:
             return self.article_text
-        parts = [self.period_text, self.days_left_text if self.show_days_left else ""]
+        parts = [self.period_text, self.days_left_text if self.show_days_left else "", self.status_text]
         return " · ".join(part for part in parts if part)
 
     @property
     def meta_text(self) -> str:
-        """Period, days left and supporters, joined as one line."""
+        """Period, days left, supporters and how far to go, joined as one line."""
         parts = [self.period_text]
         if self.show_days_left:
             parts.append(self.days_left_text)
@@ -91,6 +93,7 @@ class WidgetModel:
             parts.append(self.donors_text)
         if self.show_pending and self.pending:
             parts.append(self.pending_text)
+        parts.append(self.status_text)
         return " · ".join(part for part in parts if part)
 
 
@@ -108,8 +111,7 @@ def build_widget(campaign: Campaign, progress: Progress, options: WidgetOptions,
         return format_money(money, locale)
 
     raised_text, goal_text = fmt(progress.raised), fmt(progress.target)
-    whole_percent = progress.percent.to_integral_value(rounding=ROUND_FLOOR)
-    percent_text = format_percent(whole_percent / 100, locale=locale)
+    percent_text = percent_label(progress.percent, locale)
     bar = progress.bar
     days = progress.days_left
     clamped = min(max(progress.raised, Money.zero(progress.raised.currency)), progress.target)
@@ -143,7 +145,20 @@ def build_widget(campaign: Campaign, progress: Progress, options: WidgetOptions,
         show_donors=bool(display["show_donors"]),
         show_days_left=bool(display["show_days_left"]),
         show_pending=bool(display["show_pending"]),
+        status_text=goal_status(progress, fmt, gettext),
+        goal_reached=progress.reached_goal,
+        remaining=progress.remaining,
     )
+
+
+def goal_status(progress: Progress, fmt: Any, gettext: Any) -> str:
+    """"Goal reached, thank you!" (with what went beyond it) or "$2,840 still to go"."""
+    # The same message ids as the support page's bar (templates/macros/progress.html).
+    if not progress.reached_goal:
+        return gettext("%(amount)s still to go") % {"amount": fmt(progress.remaining)}
+    if progress.over_goal.minor > 0:
+        return gettext("Goal reached, thank you! %(amount)s beyond it") % {"amount": fmt(progress.over_goal)}
+    return gettext("Goal reached, thank you!")
 
 
 def widget_document(model: WidgetModel, campaign: Campaign, progress: Progress) -> dict[str, Any]:
@@ -166,6 +181,8 @@ def widget_document(model: WidgetModel, campaign: Campaign, progress: Progress) 
         "pending": money(progress.pending),
         "percent": str(progress.percent),
         "donors": progress.donors,
+        "goal_reached": progress.reached_goal,
+        "remaining": money(progress.remaining),
         "milestones": [{"amount": money(m.amount), "label": m.label, "reached": m.reached}
                        for m in progress.milestones],
         "period": {"kind": progress.period, "start": moment(progress.period_start),
@@ -181,6 +198,7 @@ def widget_document(model: WidgetModel, campaign: Campaign, progress: Progress) 
             "period": model.period_text,
             "days_left": model.days_left_text,
             "donors": model.donors_text,
+            "status": model.status_text,
             "meta": model.meta_text,
             "cta": model.cta_text,
             "button": model.button_text,

@@ -15,8 +15,12 @@ VARIANTS = ("bar", "card", "cta")
 DEFAULT_VARIANT = "card"
 
 
-#: Suggested iframe sizes (CSS pixels) per variant: used by embed snippets and oEmbed.
+#: Suggested iframe sizes (CSS pixels) per variant: used by embed snippets and oEmbed. They fit
+#: the longest title (200 characters, two lines then an ellipsis) in every locale; a browser
+#: test (tests/e2e/test_pages_in_browser.py) measures them.
 VARIANT_SIZES: dict[str, tuple[int, int]] = {"bar": (360, 84), "card": (360, 196), "cta": (360, 176)}
+#: What `?show=article` adds below the bar ("Readers of this article gave $120", one line).
+ARTICLE_LINE_HEIGHT = 24
 
 #: SVG/PNG canvas in CSS pixels; the PNG is drawn at PNG_SCALE for sharp text on dense screens.
 IMAGE_WIDTH, IMAGE_HEIGHT, PNG_SCALE = 360, 108, 2
