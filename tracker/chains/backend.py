@@ -19,7 +19,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Any, Protocol, Sequence
+from typing import Any, Callable, Protocol, Sequence
 
 log = logging.getLogger("tracker.chains")
 
@@ -85,6 +85,27 @@ class Observation:
     #: Followed payments whose transaction the backend no longer knows (replaced, double-spent, reorganised out).
     gone: list[Known] = field(default_factory=list)
     cursor: str | None = None
+
+
+def follow_up(seen: dict[tuple[str, int], Received], following: Sequence[Known],
+              fetch: Callable[[Known], list[Received] | None]) -> list[Known]:
+    """Ask again, one transaction at a time, about payments still followed that an address's
+    history no longer lists: the ones the backend no longer knows (`fetch` gives None) are
+    gone; one that exists but no longer pays its output is a refused answer. Adds what is
+    found to `seen`; returns the gone ones. Shared by the address-history backends."""
+    gone: list[Known] = []
+    for known in following:
+        if known.key in seen:
+            continue
+        found = fetch(known)
+        if found is None:
+            gone.append(known)
+            continue
+        for item in found:
+            seen[item.key] = item
+        if known.key not in seen:
+            raise RefusedAnswer(f"transaction {known.txid} no longer pays {known.address} in output {known.index}")
+    return gone
 
 
 class Backend(Protocol):

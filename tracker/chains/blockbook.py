@@ -23,6 +23,7 @@ from .backend import (
     Observation,
     Received,
     RefusedAnswer,
+    follow_up,
     log,
     want_dict,
     want_digits,
@@ -60,18 +61,11 @@ class Blockbook:
             for tx in want_list(answer.get("transactions", []), f"the transactions of {address}", limit=PAGE_SIZE):
                 for item in received_by(tx, address, watched):
                     seen[item.key] = item
-        gone: list[Known] = []
-        for known in following:
-            if known.key in seen:
-                continue
+        def fetch(known: Known) -> list[Received] | None:
             tx = self.client.get(f"/api/v2/tx/{known.txid}", missing_ok=True)
-            if tx is None:
-                gone.append(known)
-                continue
-            for item in received_by(tx, known.address, watched, txid=known.txid):
-                seen[item.key] = item
-            if known.key not in seen:
-                raise RefusedAnswer(f"transaction {known.txid} no longer pays {known.address} in output {known.index}")
+            return None if tx is None else list(received_by(tx, known.address, watched, txid=known.txid))
+
+        gone = follow_up(seen, following, fetch)
         return Observation(received=list(seen.values()), gone=gone, cursor=cursor)
 
 

@@ -22,6 +22,7 @@ from .backend import (
     Observation,
     Received,
     RefusedAnswer,
+    follow_up,
     log,
     want_dict,
     want_int,
@@ -55,18 +56,11 @@ class Esplora:
             for tx in self._history(address):
                 for item in received_by(tx, address, watched, tip):
                     seen[item.key] = item
-        gone: list[Known] = []
-        for known in following:
-            if known.key in seen:
-                continue
+        def fetch(known: Known) -> list[Received] | None:
             tx = self.client.get(f"/tx/{known.txid}", missing_ok=True)
-            if tx is None:
-                gone.append(known)
-                continue
-            for item in received_by(tx, known.address, watched, tip, txid=known.txid):
-                seen[item.key] = item
-            if known.key not in seen:
-                raise RefusedAnswer(f"transaction {known.txid} no longer pays {known.address} in output {known.index}")
+            return None if tx is None else list(received_by(tx, known.address, watched, tip, txid=known.txid))
+
+        gone = follow_up(seen, following, fetch)
         return Observation(received=list(seen.values()), gone=gone, cursor=cursor)
 
     def _history(self, address: str) -> list[Any]:

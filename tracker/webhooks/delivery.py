@@ -21,7 +21,7 @@ from ..audit import Actor, record_event
 from ..config import Settings
 from ..db import begin_write
 from ..errors import InvalidInput, NotFound
-from ..events import emit, forget_endpoints
+from ..events import WORK_DUE, emit, forget_endpoints
 from ..models import (
     MAX_ROW_ID,
     WEBHOOK_EVENTS,
@@ -108,7 +108,7 @@ def send_again(session: Session, delivery_id: int, *, actor: Actor) -> WebhookDe
     delivery.next_attempt_at = utcnow()
     delivery.leased_until = None
     record_event(session, actor, "webhook_delivery.resend", delivery)
-    session.info["tracker_work_due"] = True
+    session.info[WORK_DUE] = True
     return delivery
 
 
