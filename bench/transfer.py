@@ -2,10 +2,13 @@
 
 Runs the real command (`python -m tracker`) against a fresh database, so the figures include
 parsing, checking, the set-based insert and the totals; on SQLite and, when reachable, on
-PostgreSQL. Results go to bench/results/transfer.json and are copied into docs/performance.md.
+PostgreSQL. The export is timed twice: of the imported ledger, and after the ledger is filled
+up (set-based, as bench/scale.py does) to a million gifts, the size the Scale issue measured
+it at; each with the command's peak memory. Results go to bench/results/transfer.json and are
+copied into docs/performance.md.
 
-    python bench/transfer.py                  # 100,000 rows
-    python bench/transfer.py --rows 20000     # a quicker look
+    python bench/transfer.py                                  # 100,000 rows, export also at 1,000,000
+    python bench/transfer.py --rows 20000 --export-rows 0     # a quicker look
 """
 
 from __future__ import annotations
@@ -46,16 +49,71 @@ def write_csv(path: Path, rows: int) -> None:
                              f"Reader {index}", "Thank you" if index % 3 == 0 else ""])
 
 
-def tracker(config: Path, *args: str) -> float:
-    """Run one `tracker` command; its wall time in seconds."""
+def measured(config: Path, *args: str) -> tuple[float, int]:
+    """Run one `tracker` command; its wall time in seconds and its peak resident memory in MB."""
     env = {**os.environ, "TRACKER_CONFIG": str(config)}
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "tracker", *args], cwd=config.parent, env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - started
+    process = subprocess.Popen([sys.executable, "-m", "tracker", *args], cwd=config.parent, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        raise SystemExit(f"tracker {' '.join(args)} failed with {process.returncode}")
+    return seconds, usage.ru_maxrss // 1024
 
 
-def run(url: str, rows: int, work: Path) -> dict[str, float]:
+def tracker(config: Path, *args: str) -> float:
+    """Run one `tracker` command; its wall time in seconds."""
+    return measured(config, *args)[0]
+
+
+def fill_up(url: str, rows: int) -> None:
+    """Add gifts to campaign "bench" until the ledger holds `rows`, set-based (as bench/scale.py fills)."""
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import func, insert, select
+
+    from tracker.donations.ledger import rebuild_totals
+    from tracker.models import Campaign, Donation
+
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        have = connection.scalar(select(func.count()).select_from(Donation)) or 0
+        campaign = connection.scalar(select(Campaign.id).where(Campaign.slug == "bench"))
+        now = datetime.now(timezone.utc)
+        batch: list[dict[str, object]] = []
+        for index in range(have, rows):
+            minor = 100 + index % 50_000
+            batch.append(dict(uid=uuid.uuid4().hex, campaign_id=campaign, amount_minor=minor, currency="USD",
+                              goal_amount_minor=minor, goal_currency="USD", source="import",
+                              external_id=f"fill-{index}", status="confirmed", donor_name=f"Reader {index}",
+                              message="Thank you" if index % 3 == 0 else None, is_public=index % 2 == 0,
+                              reason="", received_at=now - timedelta(seconds=index), period_start=now,
+                              recorded_at=now, updated_at=now))
+            if len(batch) == 20_000:
+                connection.execute(insert(Donation), batch)
+                batch = []
+        if batch:
+            connection.execute(insert(Donation), batch)
+    from tracker.db import make_sessionmaker
+    with make_sessionmaker(engine)() as session:
+        rebuild_totals(session, session.get(Campaign, campaign))
+        session.commit()
+    engine.dispose()
+
+
+def export_figures(config: Path, work: Path, rows: int, label: str) -> dict[str, float]:
+    figures: dict[str, float] = {}
+    for fmt in ("csv", "json"):
+        seconds, memory = measured(config, "export", "--format", fmt, "-o", str(work / f"out.{fmt}"))
+        figures.update({f"{label}export_{fmt}_seconds": round(seconds, 2),
+                        f"{label}export_{fmt}_rows_per_second": round(rows / seconds),
+                        f"{label}export_{fmt}_peak_mb": memory})
+    return figures
+
+
+def run(url: str, rows: int, work: Path, export_rows: int) -> dict[str, float]:
     config = work / "config.toml"
     config.write_text(f'environment = "testing"\n[security]\nsecret_key = "bench-secret-0123456789"\n'
                       f'[database]\nurl = "{url}"\n', encoding="utf-8")
@@ -72,21 +130,26 @@ def run(url: str, rows: int, work: Path) -> dict[str, float]:
     write_csv(source, rows)
     imported = tracker(config, "import", str(source))
     again = tracker(config, "import", str(source))  # every row already present: all skipped
-    csv_out = tracker(config, "export", "--format", "csv", "-o", str(work / "out.csv"))
-    json_out = tracker(config, "export", "--format", "json", "-o", str(work / "out.json"))
-    return {"rows": rows, "import_seconds": round(imported, 2), "reimport_seconds": round(again, 2),
-            "export_csv_rows_per_second": round(rows / csv_out), "export_json_rows_per_second": round(rows / json_out),
-            "export_csv_seconds": round(csv_out, 2), "export_json_seconds": round(json_out, 2)}
+    figures: dict[str, float] = {"rows": rows, "import_seconds": round(imported, 2),
+                                 "reimport_seconds": round(again, 2)}
+    figures.update(export_figures(config, work, rows, ""))
+    if export_rows > rows:
+        fill_up(url, export_rows)
+        figures["export_rows"] = export_rows
+        figures.update(export_figures(config, work, export_rows, "large_"))
+    return figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--export-rows", type=int, default=1_000_000,
+                        help="fill the ledger up to this many gifts and time the export again (0: do not)")
     args = parser.parse_args()
     results = {}
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
-        results["sqlite"] = run(f"sqlite:///{work / 'bench.db'}", args.rows, work)
+        results["sqlite"] = run(f"sqlite:///{work / 'bench.db'}", args.rows, work, args.export_rows)
         pg = os.environ.get("TRACKER_BENCH_PG", DEFAULT_PG)
         schema_name = f"bench_{uuid.uuid4().hex[:8]}"
         admin = make_engine(pg)
@@ -97,7 +160,8 @@ def main() -> None:
             print(f"PostgreSQL not measured: {exc}", file=sys.stderr)
         else:
             try:
-                results["postgresql"] = run(f"{pg}?options=-csearch_path%3D{schema_name}", args.rows, work)
+                results["postgresql"] = run(f"{pg}?options=-csearch_path%3D{schema_name}", args.rows, work,
+                                            args.export_rows)
             finally:
                 with admin.begin() as connection:
                     connection.execute(text(f'DROP SCHEMA "{schema_name}" CASCADE'))
