@@ -343,10 +343,17 @@ def record_donation_command(ctx: Context, campaign: str, amount: str, currency: 
     from .donations.ledger import record_donation
     from .money import Money
 
+    # Read before any transaction opens: a negative amount is not a smaller donation but a
+    # correction, which the ledger records otherwise (a refund, or an adjustment with a reason).
+    money = Money.parse(amount, currency, allow_negative=True)
+    if money.minor < 0:
+        fail(f"a donation is a positive amount, not {amount} {money.currency}: nothing was recorded. To take a "
+             "donation back, refund it on its page in the admin; to correct what a campaign has raised, use "
+             "\"Set raised to…\" on the campaign's admin page (an adjustment, with your reason)")
     with ctx.session() as session:
         target = get_campaign(session, campaign)
         result = record_donation(
-            session, target, Money.parse(amount, currency), actor=cli_actor(), source=source,
+            session, target, money, actor=cli_actor(), source=source,
             external_id=external_id, status="pending" if pending else "confirmed",
             received_at=_parse_when(received_at), donor_name=donor, message=message, is_public=public)
         d = result.donation
