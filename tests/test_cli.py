@@ -79,6 +79,16 @@ def test_record_donation_refuses_bad_input_in_one_line(cli, session, args, messa
     assert session.scalar(select(func.count()).select_from(Donation)) == 40
 
 
+@pytest.mark.parametrize("args", [("demo", "-5", "USD"), ("demo", "-0.01", "usd"), ("demo", "--", "-5", "USD")])
+def test_a_negative_donation_is_refused_with_what_to_do_instead(cli, session, args):
+    cli("demo")
+    result = cli("record-donation", *args)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.startswith("error: a donation is a positive amount, not -") and "No such option" not in result.output
+    assert "refund" in result.output and "Set raised to" in result.output and len(result.output.splitlines()) == 1
+    assert session.scalar(select(func.count()).select_from(Donation)) == 40
+
+
 def test_create_admin_reads_the_password_never_from_an_argument(cli, session):
     result = cli("create-admin", "Owner@Example.org", "--password-stdin", input="a long enough password\n")
     assert result.exit_code == 0 and "created owner owner@example.org" in result.output

@@ -17,23 +17,52 @@ from datetime import datetime, timezone
 from functools import update_wrapper
 from gettext import ngettext
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 from urllib.parse import urlsplit
 
 import click
-from sqlalchemy.exc import DBAPIError
 
-from . import schema
-from .audit import Actor
 from .chains.cli import payment_method, watch
-from .config import ConfigError, Settings, find_config_file, load_settings
-from .db import make_engine, make_sessionmaker, session_scope
 from .errors import DomainError
-from .models import ROLES
-from .money import Money, MoneyError
+from .roles import ROLES
+
+# Only click, the standard library and tiny modules load at start-up, so `tracker --help` and
+# `tracker <command> --help` answer at once: each command imports SQLAlchemy, the models,
+# money (Babel) and the rest when it runs.
+if TYPE_CHECKING:
+    from alembic.util import CommandError
+    from sqlalchemy.exc import DBAPIError
+
+    from .audit import Actor
+    from .config import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
-CLI_ACTOR = Actor.cli()
+
+
+def cli_actor() -> Actor:
+    """Who the audit log names for a change made from the command line."""
+    from .audit import Actor
+
+    return Actor.cli()
+
+
+def database_error(exc: BaseException) -> DBAPIError | None:
+    """`exc` when it is SQLAlchemy's DBAPIError, else None; SQLAlchemy is not imported to find out."""
+    # An exception of a module that was never imported cannot be one of its classes.
+    if "sqlalchemy.exc" not in sys.modules:
+        return None
+    from sqlalchemy.exc import DBAPIError
+
+    return exc if isinstance(exc, DBAPIError) else None
+
+
+def migration_error(exc: BaseException) -> CommandError | None:
+    """`exc` when it is Alembic's CommandError (an unknown revision, say), else None; never imports Alembic."""
+    if "alembic.util" not in sys.modules:
+        return None
+    from alembic.util import CommandError
+
+    return exc if isinstance(exc, CommandError) else None
 
 
 class Context:
@@ -46,6 +75,8 @@ class Context:
 
     @property
     def settings(self) -> Settings:
+        from .config import ConfigError, load_settings
+
         if self._settings is None:
             try:
                 self._settings = load_settings(self.config_path)
@@ -56,6 +87,8 @@ class Context:
     @property
     def engine(self) -> Any:
         if self._engine is None:
+            from .db import make_engine
+
             self._engine = make_engine(self.settings.database.url)
         return self._engine
 
@@ -67,6 +100,9 @@ class Context:
 
     def session(self, *, write: bool = True) -> Any:
         """A transaction for this command; refuses to run on an unmigrated database."""
+        from . import schema
+        from .db import make_sessionmaker, session_scope
+
         if not schema.is_up_to_date(self.engine):
             fail("the database is not migrated to the latest schema: run `tracker db upgrade`")
         return session_scope(make_sessionmaker(self.engine), write=write)
@@ -87,11 +123,14 @@ def domain_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (DomainError, MoneyError) as exc:
-            fail(getattr(exc, "message", str(exc)))
-        except DBAPIError as exc:
+        except DomainError as exc:  # money's refusals (MoneyError) included
+            fail(exc.message)
+        except Exception as exc:
+            refused = database_error(exc)
+            if refused is None:
+                raise
             # Whatever slipped past validation: the transaction was rolled back, say why in one line.
-            fail(f"the database refused the change: {str(exc.orig).splitlines()[0]}")
+            fail(f"the database refused the change: {str(refused.orig).splitlines()[0]}")
     return update_wrapper(wrapper, func)  # type: ignore[return-value]
 
 
@@ -102,21 +141,20 @@ class OneLineErrors(click.Group):
     """Every failure of every command is one line on stderr and exit status 1, never a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        from alembic.util import CommandError
-
         try:
             return super().invoke(ctx)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
             raise
         except DomainError as exc:
             fail(exc.message)
-        except CommandError as exc:  # an unknown migration revision, say
-            fail(f"migrations: {exc}")
-        except DBAPIError as exc:
-            fail(f"the database refused or did not answer: {str(exc.orig).splitlines()[0] if exc.orig else exc}")
         except OSError as exc:
             fail(f"{exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}")
         except Exception as exc:
+            if (migrations := migration_error(exc)) is not None:  # an unknown migration revision, say
+                fail(f"migrations: {migrations}")
+            if (refused := database_error(exc)) is not None:
+                orig = refused.orig
+                fail(f"the database refused or did not answer: {str(orig).splitlines()[0] if orig else refused}")
             if os.environ.get("TRACKER_DEBUG"):
                 raise
             fail(f"unexpected {type(exc).__name__}: {exc} (set TRACKER_DEBUG=1 to see where)")
@@ -142,6 +180,9 @@ def init(ctx: Context, force: bool) -> None:
     Safe to run again: an existing config is kept (unless --force) and migrations that
     already ran are skipped.
     """
+    from . import schema
+    from .config import find_config_file
+
     target = Path("instance") / "config.toml"
     existing = find_config_file()
     if existing is None or (force and existing == target):
@@ -184,6 +225,8 @@ def db() -> None:
 @pass_context
 def db_upgrade(ctx: Context, revision: str) -> None:
     """Apply migrations up to REVISION (default: the latest)."""
+    from . import schema
+
     schema.upgrade(ctx.engine, revision)
     click.echo(f"database at revision {schema.current_revision(ctx.engine)}")
 
@@ -192,6 +235,8 @@ def db_upgrade(ctx: Context, revision: str) -> None:
 @pass_context
 def db_current(ctx: Context) -> None:
     """Show the database's revision and the newest one available."""
+    from . import schema
+
     click.echo(f"database: {schema.current_revision(ctx.engine) or 'empty'}; newest: {schema.head_revision()}")
 
 
@@ -217,6 +262,8 @@ def db_check(ctx: Context) -> None:
 @pass_context
 def db_revision(ctx: Context, message: str) -> None:
     """Write a new migration from model changes (for developers)."""
+    from . import schema
+
     schema.revision(ctx.engine, message)
 
 
@@ -239,7 +286,7 @@ def create_admin(ctx: Context, email: str, role: str, password_stdin: bool) -> N
 
     password = _read_password(password_stdin)
     with ctx.session() as session:
-        user = create_user(session, email, password, role=role, actor=CLI_ACTOR)
+        user = create_user(session, email, password, role=role, actor=cli_actor())
         click.echo(f"created {user.role} {user.email}")
 
 
@@ -294,11 +341,19 @@ def record_donation_command(ctx: Context, campaign: str, amount: str, currency: 
     """Record AMOUNT CURRENCY for CAMPAIGN, e.g. `tracker record-donation demo 0.0015 BTC`."""
     from .campaigns.operations import get_campaign
     from .donations.ledger import record_donation
+    from .money import Money
 
+    # Read before any transaction opens: a negative amount is not a smaller donation but a
+    # correction, which the ledger records otherwise (a refund, or an adjustment with a reason).
+    money = Money.parse(amount, currency, allow_negative=True)
+    if money.minor < 0:
+        fail(f"a donation is a positive amount, not {amount} {money.currency}: nothing was recorded. To take a "
+             "donation back, refund it on its page in the admin; to correct what a campaign has raised, use "
+             "\"Set raised to…\" on the campaign's admin page (an adjustment, with your reason)")
     with ctx.session() as session:
         target = get_campaign(session, campaign)
         result = record_donation(
-            session, target, Money.parse(amount, currency), actor=CLI_ACTOR, source=source,
+            session, target, money, actor=cli_actor(), source=source,
             external_id=external_id, status="pending" if pending else "confirmed",
             received_at=_parse_when(received_at), donor_name=donor, message=message, is_public=public)
         d = result.donation
@@ -318,6 +373,7 @@ def campaign_group() -> None:
 def _milestones(values: tuple[str, ...], currency: str) -> list[Any]:
     """`--milestone 2500=Halfway` options as milestone inputs (the label may be empty: refused by the rules)."""
     from .campaigns.operations import MilestoneInput
+    from .money import Money
 
     milestones = []
     for value in values:
@@ -358,13 +414,14 @@ def campaign_add(ctx: Context, slug: str, target: str, currency: str, title: str
                  period: str | None, zone: str | None, status: str | None, milestones: tuple[str, ...]) -> None:
     """Add a campaign: `tracker campaign add lights 5000 EUR --title "Keep the lights on" --status active`."""
     from .campaigns.operations import CampaignInput, save_campaign
+    from .money import Money
 
     money = Money.parse(target, currency.upper())
     data = CampaignInput(slug=slug, title=title or slug, target=money, period=period or "once",
                          timezone=zone or "UTC", description=description or "", status=status or "draft",
                          milestones=_milestones(milestones, money.currency))
     with ctx.session() as session:
-        campaign = save_campaign(session, data, actor=CLI_ACTOR)
+        campaign = save_campaign(session, data, actor=cli_actor())
         session.flush()
         click.echo(f"added campaign {campaign.slug} ({campaign.status}, goal {money.format()})")
         if campaign.status == "draft":
@@ -377,6 +434,7 @@ def campaign_add(ctx: Context, slug: str, target: str, currency: str, title: str
 def campaign_list(ctx: Context) -> None:
     """Every campaign: slug, status, goal, period, title."""
     from .campaigns.operations import list_campaigns
+    from .money import Money
 
     with ctx.session(write=False) as session:
         for campaign in list_campaigns(session):
@@ -394,6 +452,7 @@ def campaign_edit(ctx: Context, slug: str, target: str | None, title: str | None
                   period: str | None, zone: str | None, status: str | None, milestones: tuple[str, ...]) -> None:
     """Change what the options name; everything else stays as it is."""
     from .campaigns.operations import CampaignInput, MilestoneInput, get_campaign, save_campaign
+    from .money import Money
 
     with ctx.session() as session:
         campaign = get_campaign(session, slug)
@@ -406,7 +465,7 @@ def campaign_edit(ctx: Context, slug: str, target: str | None, title: str | None
             description=campaign.description if description is None else description,
             starts_at=campaign.starts_at, ends_at=campaign.ends_at, status=status or campaign.status,
             milestones=_milestones(milestones, currency) if milestones else kept, display=campaign.display)
-        save_campaign(session, data, actor=CLI_ACTOR, campaign=campaign)
+        save_campaign(session, data, actor=cli_actor(), campaign=campaign)
         click.echo(f"changed campaign {campaign.slug}")
 
 
@@ -419,7 +478,7 @@ def campaign_archive(ctx: Context, slug: str) -> None:
     from .campaigns.operations import get_campaign, set_status
 
     with ctx.session() as session:
-        set_status(session, get_campaign(session, slug), "archived", actor=CLI_ACTOR)
+        set_status(session, get_campaign(session, slug), "archived", actor=cli_actor())
         click.echo(f"archived campaign {slug}")
 
 
@@ -437,7 +496,7 @@ def rate_command(ctx: Context, base: str, quote: str, rate: str, as_of: str | No
     from .models import utcnow
 
     with ctx.session() as session:
-        entry = record_rate(session, base, quote, rate, _parse_when(as_of) or utcnow(), source, CLI_ACTOR)
+        entry = record_rate(session, base, quote, rate, _parse_when(as_of) or utcnow(), source, cli_actor())
         click.echo(f"stored 1 {entry.base} = {entry.rate} {entry.quote} as of {entry.as_of:%Y-%m-%d %H:%M} UTC")
 
 
@@ -514,7 +573,7 @@ def import_command(ctx: Context, file: str, fmt: str, encoding: str, campaign: s
                 fail(f"not valid JSON: {exc}")
             total = len(data.get("donations", [])) if isinstance(data, dict) else 0
             with click.progressbar(length=total, label="importing", file=sys.stderr) as bar:
-                report = import_json(session, data, actor=CLI_ACTOR, progress=bar.update)
+                report = import_json(session, data, actor=cli_actor(), progress=bar.update)
         else:
             translated = translate_export(text, campaign=campaign, mapping=parse_map(maps), source=source)
             if translated is not None:
@@ -535,7 +594,7 @@ def import_command(ctx: Context, file: str, fmt: str, encoding: str, campaign: s
                 except csv.Error as exc:
                     fail(f"the CSV cannot be read: {exc}")
             with click.progressbar(length=len(rows), label="importing", file=sys.stderr) as bar:
-                report = import_rows(session, rows, actor=CLI_ACTOR, progress=bar.update)
+                report = import_rows(session, rows, actor=cli_actor(), progress=bar.update)
         if not report.ok:
             session.rollback()
             for line, message in report.errors[:50]:
@@ -553,6 +612,7 @@ class WorkerCommand(click.Command):
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         super().format_help(ctx, formatter)
+        from .config import ConfigError, load_settings
         from .jobs import storage_description
 
         try:
@@ -579,6 +639,10 @@ def worker(ctx: Context, workers: int | None) -> None:
     deployment however many workers run (a lease row in the database). Ctrl+C stops it after
     the jobs in hand.
     """
+    from sqlalchemy.exc import DBAPIError
+
+    from . import schema
+    from .db import make_sessionmaker
     from .jobs import Queue, storage_description
 
     config = ctx.settings
@@ -636,6 +700,8 @@ def stop_worker(process: subprocess.Popen[bytes]) -> None:
 def serve(ctx: Context, host: str | None, port: int | None, workers: int | None, dev: bool,
           with_worker: bool) -> None:
     """Serve the app (gunicorn; use a reverse proxy for TLS in production)."""
+    from . import schema
+
     config = ctx.settings
     if not schema.is_up_to_date(ctx.engine):
         fail("the database is not migrated to the latest schema: run `tracker db upgrade` (or `tracker init`)")

@@ -27,6 +27,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+# Kept in a module of its own so `tracker create-admin --help` offers the roles without loading SQLAlchemy;
+# re-exported here, where the rest of the code looks for it.
+from .roles import ROLES as ROLES
+
 # Constraint names are fixed so Alembic migrations can name what they alter on both databases.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -46,8 +50,6 @@ DONATION_SOURCES = ("manual", "csv", "import", "adjustment", "api",
 #: Longest `ref` (an article's slug or URL) a gift may be attributed to.
 REF_LENGTH = 200
 DONATION_STATUSES = ("pending", "confirmed", "refunded")
-#: Roles from most to least trusted: each may do everything the roles after it may.
-ROLES = ("owner", "admin", "viewer")
 #: Integer primary keys are 32-bit on PostgreSQL: a larger id in a URL or a file names no row,
 #: and handing it to the database would be an "integer out of range" error, not a 404.
 MAX_ROW_ID = 2**31 - 1

@@ -10,26 +10,16 @@ import sys
 import time
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import click
-from sqlalchemy.orm import Session
 
-from ..accounts.operations import SERVER_SHELL
-from ..audit import Actor
-from ..config import Settings
-from ..models import ChainWatcher, utcnow
-from ..payments.operations import (
-    PaymentMethodInput,
-    get_payment_method,
-    list_payment_methods,
-    save_payment_method,
-)
-from .alerts import failure_message, send
-from .backend import BackendError
-from .derivation import looks_extended
-from .receiving import addresses_of
-from .watcher import PassResult, apply, due_coins, observe, record_failure, watched_coins
+# The watchers, payments and models load when a command runs, not when `tracker --help` lists it.
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from ..config import Settings
+    from .watcher import PassResult
 
 
 class CommandContext(Protocol):
@@ -51,6 +41,10 @@ def run_pass(context: CommandContext, coin: str) -> PassResult:
 
     The network is never awaited while SQLite's write lock is held.
     """
+    from .alerts import failure_message, send
+    from .backend import BackendError
+    from .watcher import apply, observe, record_failure
+
     settings = context.settings
     try:
         with context.session(write=False) as session:
@@ -79,6 +73,9 @@ def _ago(when: datetime | None, now: datetime) -> str:
 @click.option("--status", "show_status", is_flag=True, help="Print each watcher's last good answer and last error.")
 def watch(once: bool, show_status: bool) -> None:
     """Watch the payment methods' addresses on chain: pending at first sight, raised once confirmed."""
+    from ..models import ChainWatcher, utcnow
+    from .watcher import due_coins, watched_coins
+
     context = _context()
     coins = watched_coins(context.settings)
     if not coins:
@@ -131,6 +128,11 @@ def payment_method_add(coin: str, address: str, label: str, network: str, hidden
     Audited as a change made from the server's shell. With an extended key, readers get a
     fresh address per article (`?ref=`) and after each payment.
     """
+    from ..accounts.operations import SERVER_SHELL
+    from ..audit import Actor
+    from ..payments.operations import PaymentMethodInput, save_payment_method
+    from .derivation import looks_extended
+
     context = _context()
     kind = "xpub" if looks_extended(address) else "address"
     with context.session(write=True) as session:
@@ -147,6 +149,8 @@ def payment_method_add(coin: str, address: str, label: str, network: str, hidden
 @click.option("--all", "show_all", is_flag=True, help="Also the hidden (deactivated) ones.")
 def payment_method_list(show_all: bool) -> None:
     """The ways to give, in the order readers see them: id, coin, shown/hidden, label, address."""
+    from ..payments.operations import list_payment_methods
+
     context = _context()
     with context.session(write=False) as session:
         for method in list_payment_methods(session, active_only=not show_all):
@@ -158,6 +162,10 @@ def payment_method_list(show_all: bool) -> None:
 @click.argument("method_id", type=click.IntRange(1, 2**31 - 1))
 def payment_method_deactivate(method_id: int) -> None:
     """Hide a way to give from readers (kept, with its history; the admin can show it again)."""
+    from ..accounts.operations import SERVER_SHELL
+    from ..audit import Actor
+    from ..payments.operations import PaymentMethodInput, get_payment_method, save_payment_method
+
     context = _context()
     with context.session(write=True) as session:
         method = get_payment_method(session, method_id)
@@ -174,6 +182,9 @@ def payment_method_deactivate(method_id: int) -> None:
 @click.argument("method_id", type=click.IntRange(1, 2**31 - 1))
 def payment_method_addresses(method_id: int) -> None:
     """The addresses an extended-key method handed out: derivation index, article, paid or not."""
+    from ..payments.operations import get_payment_method
+    from .receiving import addresses_of
+
     context = _context()
     with context.session(write=False) as session:
         method = get_payment_method(session, method_id)
