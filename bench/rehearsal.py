@@ -552,6 +552,7 @@ class Probe:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=20, help="length of each throughput measurement")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder (logs) instead of removing it")
     parser.add_argument("--rate", type=float, default=500, help="mixed public requests per second in the faults")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "rehearsal.json"))
     args = parser.parse_args()
@@ -721,7 +722,10 @@ def main() -> None:
         engine.dispose()
     finally:
         rig.stop()
-        shutil.rmtree(work, ignore_errors=True)
+        if args.keep:
+            log(f"work folder kept: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
     log(f"written to {args.out}")
