@@ -166,6 +166,10 @@ http {{
         ""      $http_accept_language;
         default "";
     }}
+    # Only an app server that does not answer (or answers 502) is taken out and the request
+    # tried on the other: a 503 means the database is away, which the other server shares,
+    # and counting it as a failure took both servers out ("no live upstreams", 502s for
+    # everyone, the widget's stale copy included) - found by the mixed load of the faults.
     upstream tracker {{
         server 127.0.0.1:{self.app_ports[0]} max_fails=1 fail_timeout=5s;
         server 127.0.0.1:{self.app_ports[1]} max_fails=1 fail_timeout=5s;
@@ -190,7 +194,7 @@ http {{
             proxy_cache_use_stale updating error timeout http_500 http_502 http_503 http_504;
             proxy_cache_background_update on;
             proxy_cache_revalidate on;
-            proxy_next_upstream error timeout http_502 http_503;
+            proxy_next_upstream error timeout http_502;
         }}
         location / {{
             proxy_pass http://tracker;
@@ -198,7 +202,7 @@ http {{
             proxy_set_header Connection "";
             proxy_set_header Host $http_host;
             proxy_set_header X-Forwarded-For $remote_addr;
-            proxy_next_upstream error timeout http_502 http_503;
+            proxy_next_upstream error timeout http_502;
         }}
     }}
     # The same app servers without the micro-cache: what the app itself sustains.
@@ -209,7 +213,7 @@ http {{
             proxy_http_version 1.1;
             proxy_set_header Connection "";
             proxy_set_header Host $http_host;
-            proxy_next_upstream error timeout http_502 http_503;
+            proxy_next_upstream error timeout http_502;
         }}
     }}
 }}
