@@ -41,6 +41,11 @@ def test_readers_get_the_last_good_answer_and_writes_a_clear_503(own_postgres, t
     client = app.test_client()
     good = {url: client.get(url) for url in ("/widget/demo.svg", "/widget/demo", "/api/v1/campaigns/demo")}
     assert all(r.status_code == 200 for r in good.values())
+    admin = app.test_client()  # an admin signed in before the outage, in the middle of work
+    assert admin.post("/admin/login", data={"email": "admin@example.org",
+                                            "password": "correct horse battery staple"}).status_code == 302
+    form = admin.get("/admin/donations/new")
+    assert form.status_code == 200
 
     own_postgres.stop()
     own_postgres.wait_until_down()
@@ -62,6 +67,13 @@ def test_readers_get_the_last_good_answer_and_writes_a_clear_503(own_postgres, t
     sign_in = client.post("/admin/login", data={"email": "admin@example.org",
                                                 "password": "correct horse battery staple"})
     assert sign_in.status_code == 503 and int(sign_in.headers["Retry-After"]) >= 5  # the limiter may say later
+    # The admin's pages and writes: a 503 in the admin's layout, not a 500. Drawing that page
+    # asks who is signed in, which is a query; it used to fail a second time inside the handler.
+    for method, url in (("get", "/admin/donations/new"), ("post", "/admin/donations/new"), ("get", "/admin/")):
+        answer = getattr(admin, method)(url, data={"campaign": "1", "amount": "5", "currency": "USD",
+                                                   "status": "confirmed", "form_key": "a" * 32})
+        assert answer.status_code == 503, (method, url, answer.status_code)
+        assert "nothing was saved" in answer.get_data(as_text=True)
     for _ in range(20):
         client.get("/support")
     outage_lines = [r for r in caplog.records if "not answering" in r.getMessage()]
@@ -75,4 +87,20 @@ def test_readers_get_the_last_good_answer_and_writes_a_clear_503(own_postgres, t
     signed_in = client.post("/admin/login", data={"email": "admin@example.org",
                                                   "password": "correct horse battery staple"})
     assert signed_in.status_code == 302
+    assert admin.get("/admin/donations/new").status_code == 200  # still signed in: nothing was lost
     app.extensions["tracker_engine"].dispose()
+
+
+def test_a_connection_lost_under_a_request_does_not_turn_its_answer_into_a_500(app):
+    """Closing the request's session rolls back; on a connection the database dropped that raises."""
+    from sqlalchemy import text
+
+    from tracker.web.context import db
+
+    with app.test_request_context("/widget/demo.png"):
+        session = db()
+        session.execute(text("SELECT 1"))
+        session.connection().connection.dbapi_connection.close()  # what a server restart does to it
+    # Leaving the context ran the teardown, which closed the session without raising.
+    with app.test_request_context("/widget/demo.png"):
+        assert db().execute(text("SELECT 1")).scalar() == 1  # the pool gives a good connection again

@@ -6,6 +6,7 @@ from typing import Any, Callable, TypeVar
 
 from flask import Flask, current_app, g, request
 from flask_login import current_user
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from ..audit import Actor
@@ -21,6 +22,11 @@ READS_ONLY = "tracker_reads_only"
 def settings() -> Settings:
     """The running app's settings."""
     return current_app.config["TRACKER_SETTINGS"]
+
+
+#: Set on `g` once this request found the database away: nothing more is asked of it, so the
+#: error page can be drawn (the admin layout asks who is signed in, which is a query).
+DATABASE_AWAY = "tracker_database_away"
 
 
 def db() -> Session:
@@ -68,4 +74,11 @@ def register_database(app: Flask, config: Settings) -> None:
     def close_session(_exc: BaseException | None) -> None:
         session = g.pop("db_session", None)
         if session is not None:
-            session.close()
+            try:
+                session.close()
+            except DBAPIError:
+                # The database went away under this request (it has already answered, with
+                # the last good figure or a 503): closing rolls back on a dead connection,
+                # which SQLAlchemy has now invalidated. Raising here turned the answer into
+                # a 500 (found by bench/rehearsal.py's PostgreSQL restart).
+                pass

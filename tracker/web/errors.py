@@ -13,7 +13,7 @@ from functools import lru_cache
 from html import escape
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
@@ -23,7 +23,7 @@ from werkzeug.exceptions import BadRequest, HTTPException
 from ..errors import DomainError
 from ..resources import PNG_FONT
 from .caching import last_good_answer
-from .context import WRITE_METHODS, rollback
+from .context import DATABASE_AWAY, WRITE_METHODS, rollback
 from .logs import outage_note
 
 #: PostgreSQL SQLSTATEs of a transaction that lost a race (deadlock, serialization): try again.
@@ -192,6 +192,7 @@ def register_error_handlers(app: Flask) -> None:
         # Parameters are never in the message (the engines hide them): no donor name reaches the log.
         reason = (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0]
         outage_note(f"database:{type(exc).__name__}", f"the database is not answering: {reason}")
+        g.setdefault(DATABASE_AWAY, True)
         stale = last_good_answer()  # readers of the widget get its last good figure
         if stale is not None:
             return stale

@@ -6,7 +6,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, g, request
 from flask.sessions import SecureCookieSessionInterface
 from flask.wrappers import Response
 from flask_babel import Babel
@@ -19,7 +19,7 @@ from ..accounts.operations import session_user
 from ..config import Settings
 from ..models import MAX_ROW_ID, User, role_allows
 from . import limit_storage
-from .context import db, settings
+from .context import DATABASE_AWAY, db, settings
 
 #: Extensions are created once and bound to each app in create_app (Flask's init_app pattern).
 csrf = CSRFProtect()
@@ -57,6 +57,8 @@ def load_signed_in_user(token: str) -> SignedInUser | None:
     parts = token.split(":")
     if len(parts) != 3 or not (parts[0].isdecimal() and parts[1].isdecimal()) or int(parts[0]) > MAX_ROW_ID:
         return None
+    if g.get(DATABASE_AWAY):
+        return None  # the 503 page of a database outage shows no one signed in rather than a 500
     user = session_user(db(), int(parts[0]), int(parts[1]), parts[2])
     return SignedInUser(user, parts[2]) if user is not None else None
 
