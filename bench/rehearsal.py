@@ -170,10 +170,14 @@ http {{
     # tried on the other: a 503 means the database is away, which the other server shares,
     # and counting it as a failure took both servers out ("no live upstreams", 502s for
     # everyone, the widget's stale copy included) - found by the mixed load of the faults.
+    # keepalive_timeout below gunicorn's keep-alive (5 s, tracker serve): otherwise nginx may
+    # reuse a connection the app server is closing, gets a reset, and counts a healthy server
+    # as failed (seen with kill -9 of the other one: "no live upstreams" for 5 s).
     upstream tracker {{
-        server 127.0.0.1:{self.app_ports[0]} max_fails=1 fail_timeout=5s;
-        server 127.0.0.1:{self.app_ports[1]} max_fails=1 fail_timeout=5s;
+        server 127.0.0.1:{self.app_ports[0]} max_fails=2 fail_timeout=5s;
+        server 127.0.0.1:{self.app_ports[1]} max_fails=2 fail_timeout=5s;
         keepalive 32;
+        keepalive_timeout 4s;
     }}
     server {{
         listen 127.0.0.1:{self.nginx_port};

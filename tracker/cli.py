@@ -792,6 +792,9 @@ def run_gunicorn(config: Settings, host: str, port: int, workers: int) -> None:
             # Every statement times out well before this (db.STATEMENT_TIMEOUT): a worker is
             # killed only when something other than the database hangs.
             self.cfg.set("timeout", 30)
+            # Longer than a proxy's idle upstream connections (nginx: keepalive_timeout 4s in
+            # docs/deployment.md), so the proxy never reuses one this server is closing.
+            self.cfg.set("keepalive", 5)
             # Gunicorn's control socket defaults to one path per user (~/.gunicorn/gunicorn.ctl):
             # two trackers of one user would share it. Ours lives in this instance's folder.
             self.cfg.set("control_socket", str(Path(config.instance_path).resolve() / "gunicorn.ctl"))
