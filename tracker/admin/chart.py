@@ -32,6 +32,8 @@ class Bar:
     #: The day as ISO 8601 text (the table and the bar's tooltip).
     label: str
     total: Money
+    #: The day's "set raised to" adjustments: listed in the table, never drawn as gifts.
+    adjusted: Money | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,10 @@ class Chart:
     font_size: int = FONT_SIZE
     best_day: str = ""
     total: Money | None = None
+
+    @property
+    def has_adjustments(self) -> bool:
+        return any(bar.adjusted for bar in self.bars)
 
 
 def nice_step(span: int, steps: int = VALUE_STEPS) -> int:
@@ -126,7 +132,7 @@ def daily_chart(totals: Sequence[DailyTotal], width: int = 640, height: int = 16
         y = y_of(max(item.total.minor, 0))
         size = round(abs(y_of(item.total.minor) - baseline), 2)
         bars.append(Bar(round(plot_left + index * slot + slot * 0.1, 2), y if item.total.minor >= 0 else baseline,
-                        round(slot * 0.8, 2), size, item.day.isoformat(), item.total))
+                        round(slot * 0.8, 2), size, item.day.isoformat(), item.total, item.adjusted))
     ticks = [Tick(y_of(value), Money(value, currency), text)
              for value, text in zip(tick_values, tick_texts, strict=True)]
     # Counted back from today, so the latest day always has its date and no two labels crowd.
