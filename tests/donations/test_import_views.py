@@ -151,3 +151,13 @@ def test_the_preview_warns_about_rows_without_an_id(admin, make_campaign):
     warning = html.split('id="import-without-key">')[1].split("</p>")[0]
     assert "2 rows have neither a uid nor an external id" in warning and "added a second time" in warning
     assert "3 new donations" in html  # two identical gifts in one file stay two
+
+
+def test_a_blank_external_id_is_no_key_and_the_row_is_imported_once(admin, make_campaign, count):
+    make_campaign("demo")
+    text = "campaign,amount,currency,received_at,external_id\ndemo,1,USD,2026-11-01T10:00:00+00:00,   \n"
+    preview = upload(admin, text).data.decode()
+    assert "1 row has neither a uid nor an external id" in preview
+    assert admin.post("/admin/donations/import/confirm", data=confirm_fields(preview)).status_code == 302
+    assert "Nothing new to import." in upload(admin, text).data.decode()
+    assert count(Donation) == 1

@@ -235,7 +235,8 @@ def import_rows(session: Session, rows: Iterable[tuple[int, dict[str, Any]]], *,
         if not isinstance(row, dict):
             report.errors.append((line, "a donation must be an object of named values"))
             continue
-        without_key = not row.get("uid") and not row.get("external_id")
+        # A blank external id is no key (it is stored as none), so such a row is known by its content too.
+        without_key = not row.get("uid") and not str(row.get("external_id") or "").strip()
         if without_key:
             row = dict(row, uid=content_uid(row, seen))
         try:
