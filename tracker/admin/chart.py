@@ -20,7 +20,7 @@ CHAR_WIDTH = FONT_SIZE * 0.6
 #: Room for the date labels under the bars and for the top tick's label above the plot.
 BOTTOM_MARGIN, TOP_MARGIN, RIGHT_MARGIN = FONT_SIZE + 10, FONT_SIZE // 2 + 2, 8
 #: The value axis has about this many steps; the date axis at most this many labels.
-VALUE_STEPS, MAX_DATE_LABELS = 4, 6
+VALUE_STEPS, MAX_DATE_LABELS = 4, 5
 
 
 @dataclass(frozen=True)
