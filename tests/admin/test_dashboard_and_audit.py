@@ -102,3 +102,30 @@ def test_embed_codes_escape_the_title():
     assert codes["markdown"] == "[![A \"quoted\" title](https://news.example/widget/demo.svg)](https://news.example/c/demo)"
     assert codes["script"].startswith('<script src="https://news.example/embed.js" async></script>')
     assert codes["json"] == "https://news.example/api/v1/campaigns/demo"
+
+
+def test_the_chart_has_a_value_axis_in_the_goal_currency_and_date_labels(session, make_campaign, make_donation):
+    campaign = make_campaign("demo", period="monthly")
+    make_donation(campaign, "120", received_at=utc("2026-11-03 10:00"))
+    make_donation(campaign, "35.50", received_at=utc("2026-11-05 10:00"))
+    totals = daily_totals(session, campaign, now=utc("2026-11-30 10:00"))
+    chart = daily_chart(totals)
+    assert [tick.text for tick in chart.ticks] == ["$0", "$50", "$100", "$150"]
+    zero, *_, top = chart.ticks
+    assert zero.y == chart.baseline and top.y < chart.bars[2].y  # the best bar stays under the top line
+    # The bar of $120 reaches 120/150 of the way from the baseline to the top gridline.
+    assert chart.baseline - chart.bars[2].y == pytest.approx(0.8 * (chart.baseline - top.y), abs=0.02)
+    assert chart.plot_left > len("$150") * 10  # room for the longest amount left of the plot
+    labels = [day.text for day in chart.days]
+    assert labels == ["Nov 6", "Nov 12", "Nov 18", "Nov 24", "Nov 30"]  # today always has its date
+    assert all(0 <= day.x <= chart.width for day in chart.days)
+    assert (chart.maximum.minor, chart.best_day, chart.total.minor) == (12000, "Nov 3", 15550)
+    german = daily_chart(totals, locale="de")
+    assert [tick.text for tick in german.ticks][-1] == "150\u00a0$" and german.days[-1].text == "30. Nov."
+
+
+def test_the_value_axis_steps_are_round_amounts():
+    from tracker.admin.chart import nice_step
+
+    assert [nice_step(span) for span in (0, 1, 7, 12000, 30000, 98000, 10**9)] == [
+        1, 1, 2, 5000, 10000, 50000, 500_000_000]

@@ -102,3 +102,62 @@ def test_unreadable_files_are_explained(admin, make_campaign):
     assert "not UTF-8" in field_errors(binary.data, "file")
     empty = admin.post("/admin/donations/import", data={}, content_type="multipart/form-data")
     assert empty.status_code == 422
+
+
+def preview_rows(html: str) -> list[list[str]]:
+    table = html.split('id="import-rows"')[1].split("</table>")[0]
+    return [[re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+            for row in re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>")[1], re.S)]
+
+
+def test_the_preview_lists_the_rows_as_they_will_be_recorded_escaped(admin, make_campaign):
+    make_campaign("demo")
+    text = ("campaign,amount,currency,received_at,external_id,donor_name,status\n"
+            "demo,10.00,USD,2026-11-01T10:00:00+01:00,bank-1,<b>Ada</b>,\n"
+            "demo,5,USD,2026-11-02T10:00:00+00:00,,Bob,pending\n")
+    html = upload(admin, text).data.decode()
+    assert "The 2 new donations, as they will be recorded" in html
+    assert preview_rows(html) == [
+        ["2", "2026-11-01 09:00 UTC", "demo", "$10.00", "USD", "$10.00", "&lt;b&gt;Ada&lt;/b&gt;", "bank-1", "confirmed"],
+        ["3", "2026-11-02 10:00 UTC", "demo", "$5.00", "USD", "$5.00", "Bob", "none: known by its content", "pending"]]
+    assert "<b>Ada" not in html
+    german = admin.post("/admin/donations/import?locale=de", data={"file": (io.BytesIO(text.encode()), "d.csv")},
+                        content_type="multipart/form-data").data.decode()
+    assert "Die 2 neuen Spenden, wie sie erfasst werden" in german and "ausstehend" in german
+
+
+def test_the_preview_shows_the_first_twenty_rows_and_the_refused_ones(admin, make_campaign):
+    make_campaign("demo")
+    lines = [f"demo,{n},USD,2026-11-01T10:00:00+00:00,ref-{n}" for n in range(1, 31)]
+    html = upload(admin, "campaign,amount,currency,received_at,external_id\n" + "\n".join(lines) + "\n").data.decode()
+    rows = preview_rows(html)
+    assert len(rows) == 20 and rows[0][0] == "2" and rows[-1][0] == "21" and rows[-1][7] == "ref-20"
+    assert "The first 20 of 30 new donations, as they will be recorded" in html
+    refused = upload(admin, BAD_CSV).data.decode()
+    assert [row[0] for row in preview_rows(refused)] == ["2"]  # what would be recorded, beside what is refused
+    assert "Refused rows" in refused and "<td>4</td><td>no campaign &#39;nope&#39;: create it first</td>" in refused
+
+
+def test_the_preview_warns_about_rows_without_an_id(admin, make_campaign):
+    """docs/admin.md: rows without uid or external id are known by their content, and the preview says so."""
+    make_campaign("demo")
+    keyed = upload(admin, GOOD_CSV).data.decode()
+    assert 'id="import-without-key"' not in keyed
+    text = ("campaign,amount,currency,received_at,external_id\n"
+            "demo,1,USD,2026-11-01T10:00:00+00:00,\n"
+            "demo,1,USD,2026-11-01T10:00:00+00:00,\n"
+            "demo,2,USD,2026-11-01T10:00:00+00:00,ref-2\n")
+    html = upload(admin, text).data.decode()
+    warning = html.split('id="import-without-key">')[1].split("</p>")[0]
+    assert "2 rows have neither a uid nor an external id" in warning and "added a second time" in warning
+    assert "3 new donations" in html  # two identical gifts in one file stay two
+
+
+def test_a_blank_external_id_is_no_key_and_the_row_is_imported_once(admin, make_campaign, count):
+    make_campaign("demo")
+    text = "campaign,amount,currency,received_at,external_id\ndemo,1,USD,2026-11-01T10:00:00+00:00,   \n"
+    preview = upload(admin, text).data.decode()
+    assert "1 row has neither a uid nor an external id" in preview
+    assert admin.post("/admin/donations/import/confirm", data=confirm_fields(preview)).status_code == 302
+    assert "Nothing new to import." in upload(admin, text).data.decode()
+    assert count(Donation) == 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -113,15 +113,35 @@ def test_an_amount_too_small_for_the_coin_has_no_preset(session):
 def test_presets_convert_at_the_latest_rate_and_link_the_exact_uri(session):
     add_rate(session)
     method = add_method(session)
-    (option,) = payment_options(session, presets=("10", "25"), currency="USD", now=NOW)
+    (option,) = payment_options(session, presets=("10", "25"), currency="USD", now=NOW, payee="Example News")
     assert [p.coin_amount.plain() for p in option.presets] == ["0.00016667", "0.00041667"]
     first = option.presets[0]
     assert first.amount == Money.parse("10", "USD")
     assert first.amount_text == "0.00016667"
-    assert first.payment_uri == payment_uri("BTC", method.target, Decimal("0.00016667"), label="Bitcoin")
+    assert first.payment_uri == payment_uri("BTC", method.target, Decimal("0.00016667"), label="Example News")
     assert first.rate_age == timedelta(days=3)
+    assert (first.rate_date, first.rate_today) == (date(2026, 11, 22), False)
     assert first.rate.source == "test desk"
-    assert option.payment_uri == payment_uri("BTC", method.target, label="Bitcoin")
+    assert option.payment_uri == payment_uri("BTC", method.target, label="Example News")
+
+
+def test_the_wallet_label_names_the_publication_not_the_coin(session):
+    method = add_method(session, label="Bitcoin")
+    (option,) = payment_options(session, now=NOW, payee="Die Zeitung & Co: 100% Leser")
+    # BIP21/BIP321: the label is who is paid, percent-encoded as UTF-8.
+    assert option.payment_uri == f"bitcoin:{method.target}?label=Die%20Zeitung%20%26%20Co%3A%20100%25%20Leser"
+    assert "Bitcoin" not in option.payment_uri
+    (unlabelled,) = payment_options(session, now=NOW)
+    assert unlabelled.payment_uri == f"bitcoin:{method.target}"
+
+
+def test_a_rate_of_today_in_the_campaigns_zone_is_todays(session):
+    add_rate(session, as_of=datetime(2026, 11, 24, 23, 30, tzinfo=timezone.utc))  # 25 Nov in Berlin, 24 Nov in UTC
+    add_method(session)
+    (berlin,) = payment_options(session, presets=("10",), currency="USD", now=NOW, zone="Europe/Berlin")
+    assert (berlin.presets[0].rate_date, berlin.presets[0].rate_today) == (date(2026, 11, 25), True)
+    (utc,) = payment_options(session, presets=("10",), currency="USD", now=NOW)
+    assert (utc.presets[0].rate_date, utc.presets[0].rate_today) == (date(2026, 11, 24), False)
 
 
 def test_ether_presets_use_its_nine_stored_places(session):
@@ -207,9 +227,10 @@ def test_support_page_with_an_empty_database(session):
 
 
 def test_qr_payload_is_the_stored_address_uri_with_the_amount(session):
-    method = add_method(session, label="Café du coin")
-    assert qr_payment_uri(session, method.id) == payment_uri("BTC", DEMO_BTC_ADDRESS, label="Café du coin")
-    assert qr_payment_uri(session, method.id, "0.0001") == (
+    method = add_method(session, label="Bitcoin")
+    assert qr_payment_uri(session, method.id, payee="Café du coin") == payment_uri(
+        "BTC", DEMO_BTC_ADDRESS, label="Café du coin")
+    assert qr_payment_uri(session, method.id, "0.0001", payee="Café du coin") == (
         f"bitcoin:{DEMO_BTC_ADDRESS}?amount=0.0001&label=Caf%C3%A9%20du%20coin")
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from public_helpers import CLI, page_text, parse_html
 
 from tracker.accounts.operations import SERVER_SHELL
 from tracker.campaigns.operations import set_status
+from tracker.campaigns.progress import period_window
 from tracker.coins import payment_uri
 from tracker.demo import DEMO_BCH_ADDRESS, DEMO_BTC_ADDRESS
 from tracker.donations.rates import record_rate
@@ -42,8 +44,9 @@ def test_each_address_is_shown_exactly_with_qr_copy_and_wallet_link(client, demo
         assert method.target in img.attrs["alt"]
         (button,) = page.find("button", data_copy_target=f"address-{method.id}")
         assert "hidden" in button.attrs  # shown by support.js only: without JS it would do nothing
-        uri = payment_uri(method.coin, method.target, label=method.label)
-        assert page.find("a", href=uri)[0].text == "Open in wallet"
+        # The wallet shows the label as who is paid: the publication, not the coin.
+        uri = payment_uri(method.coin, method.target, label="Example News")
+        assert page.find("a", href=uri)[0].text == f"Open in your {method.label} wallet"
     assert page.find("a", href="mailto:support@example.org")
     assert page.find("script", src="/static/js/support.js")
 
@@ -53,11 +56,32 @@ def test_presets_show_the_coin_amount_and_the_rates_age(client, demo_site):
     page, text = parse_html(response.data), page_text(response.data)
     assert "$10 ≈ 0.00016667 BTC" in text
     assert "$10 ≈ 0.025 BCH" in text
-    assert "Approximate, at 1 BTC = 60,000 USD" in text
-    assert "rate from" in text and "ago" in text
-    uri = payment_uri("BTC", DEMO_BTC_ADDRESS, Decimal("0.00016667"), label="Bitcoin")
+    # The demo's rates are from the day before the month began, in the campaign's zone (Berlin).
+    start, _end = period_window("monthly", "Europe/Berlin", utcnow())
+    day = (start - timedelta(days=1)).astimezone(ZoneInfo("Europe/Berlin"))
+    assert f"Approximate, at the rate of {day:%B} {day.day}, {day.year}: 1 BTC = 60,000 USD." in text
+    assert "Your wallet shows the exact amount before you send." in text
+    uri = payment_uri("BTC", DEMO_BTC_ADDRESS, Decimal("0.00016667"), label="Example News")
     assert " ".join(page.find("a", href=uri)[0].text.split()) == "$10 ≈ 0.00016667 BTC"
     assert [a for a in page.find("a", class_="preset-qr") if "amount=0.00016667" in a.attrs["href"]]
+
+
+def test_readers_see_a_plain_sentence_about_the_rate_not_where_it_came_from(client, session, demo_site):
+    text = page_text(client.get("/support").data)
+    for developer_words in ("demo:", "example rate", "rate from", "ago (", "(manual)"):
+        assert developer_words not in text
+    record_rate(session, "BTC", "USD", "61000", utcnow() - timedelta(minutes=5), "manual", CLI)
+    session.commit()
+    text = page_text(client.get("/support").data)
+    assert "Approximate, at today's rate: 1 BTC = 61,000 USD. Your wallet shows the exact amount before you send." in text
+    assert "manual" not in text
+    german = page_text(client.get("/support?locale=de").data)
+    assert "Ungefähr, zum heutigen Kurs: 1 BTC = 61.000 USD." in german
+    day = (period_window("monthly", "Europe/Berlin", utcnow())[0] - timedelta(days=1)).astimezone(
+        ZoneInfo("Europe/Berlin"))
+    german_months = ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September",
+                     "Oktober", "November", "Dezember"]
+    assert f"zum Kurs vom {day.day}. {german_months[day.month - 1]} {day.year}: 1 BCH = 400 USD." in german
 
 
 def test_no_rate_means_no_presets_for_that_coin(client, session, add_method, make_campaign):

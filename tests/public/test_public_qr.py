@@ -7,9 +7,11 @@ from decimal import Decimal
 
 import pytest
 import zxingcpp
+from markupsafe import escape
 from PIL import Image
 from public_helpers import mainnet_addresses
 
+from tracker import create_app
 from tracker.coins import COINS, payment_uri
 from tracker.qr import qr_svg
 
@@ -26,31 +28,43 @@ def test_every_coin_has_a_test_address():
     assert set(ADDRESSES) == set(COINS)
 
 
+#: A publication's name that needs percent-encoding in a URI (UTF-8, "&", ":", spaces).
+PAYEE = "Café Zeitung: dons & Spenden"
+
+
 @pytest.mark.parametrize("coin", sorted(COINS))
-def test_png_decodes_to_the_exact_payment_uri(client, add_method, coin):
-    method = add_method(coin, ADDRESSES[coin], label="Café Zeitung: dons & Spenden")
+def test_png_decodes_to_the_exact_payment_uri(settings_factory, clean_db, add_method, coin):
+    app = create_app(settings_factory(**{"site.name": PAYEE}))
+    client = app.test_client()
+    method = add_method(coin, ADDRESSES[coin], label="Our coin address")
     response = client.get(f"/qr/{method.id}.png")
     assert response.status_code == 200
     assert response.mimetype == "image/png"
-    expected = payment_uri(coin, method.target, label=method.label)
+    # The label a wallet shows as the payee is the publication's name (EIP-681 has none for Ether).
+    expected = payment_uri(coin, method.target, label=PAYEE)
     assert decode_png(response.data) == expected
+    assert "Our%20coin" not in expected
     with_amount = client.get(f"/qr/{method.id}.png?amount=0.0001")
-    assert decode_png(with_amount.data) == payment_uri(coin, method.target, Decimal("0.0001"), label=method.label)
+    assert decode_png(with_amount.data) == payment_uri(coin, method.target, Decimal("0.0001"), label=PAYEE)
     assert decode_png(with_amount.data) != expected
+    page = client.get(f"/qr/{method.id}?amount=0.0001").get_data(as_text=True)
+    assert f'href="{escape(payment_uri(coin, method.target, Decimal("0.0001"), label=PAYEE))}"' in page
+    assert f"Open in your {COINS[coin].name} wallet" in page
+    app.extensions["tracker_engine"].dispose()
 
 
 def test_svg_is_the_qr_module_drawing_of_the_uri(client, demo_site):
     response = client.get(f"/qr/{demo_site.btc.id}.svg?amount=0.00016667")
     assert response.status_code == 200
     assert response.mimetype == "image/svg+xml"
-    uri = payment_uri("BTC", demo_site.btc.target, Decimal("0.00016667"), label="Bitcoin")
+    uri = payment_uri("BTC", demo_site.btc.target, Decimal("0.00016667"), label="Example News")
     assert response.data.decode() == qr_svg(uri)
 
 
 def test_an_address_in_the_url_is_never_drawn(client, demo_site):
     attacker = "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"
     response = client.get(f"/qr/{demo_site.btc.id}.png?address={attacker}&target={attacker}")
-    assert decode_png(response.data) == payment_uri("BTC", demo_site.btc.target, label="Bitcoin")
+    assert decode_png(response.data) == payment_uri("BTC", demo_site.btc.target, label="Example News")
     assert client.get(f"/qr/{attacker}.png").status_code == 404
 
 

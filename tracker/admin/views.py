@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import render_template, request
+from flask_babel import get_locale
 
 from ..audit import audit_entities, find_audit_events
 from ..campaigns.operations import list_campaigns
@@ -23,7 +24,9 @@ def dashboard() -> str:
     """Where each active campaign stands, what came in lately, and a chart of daily totals."""
     session = db()
     campaigns = list_campaigns(session, statuses=("active",))
-    rows = [(campaign, campaign_progress(session, campaign), daily_chart(daily_totals(session, campaign)))
+    locale = str(get_locale() or "en")
+    rows = [(campaign, campaign_progress(session, campaign),
+             daily_chart(daily_totals(session, campaign), locale=locale))
             for campaign in campaigns]
     return render_template("admin/dashboard.html", rows=rows, latest=latest_donations(session),
                            period_label=period_label)

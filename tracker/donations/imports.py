@@ -14,7 +14,7 @@ import json
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import IO, Any, Callable, Iterable, Iterator, cast
 
@@ -43,6 +43,28 @@ from .export import DONATION_COLUMNS, FORMAT, VERSION, restore_cell
 from .ledger import count_many_in_totals
 from .rates import RateBook, parse_rate
 
+#: How many of the new rows the admin's preview shows.
+PREVIEW_ROWS = 20
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    """A new row as it will be recorded, for the admin's preview."""
+
+    line: int
+    campaign: str
+    #: In UTC, as the rest of the back office shows times.
+    received_at: datetime
+    amount: Money
+    goal_amount: Money
+    status: str
+    source: str
+    donor_name: str | None
+    #: The row's own key (external id), if it has one.
+    reference: str | None
+    #: False when the row had neither uid nor external id: it is known by its content only.
+    keyed: bool
+
 
 @dataclass
 class ImportReport:
@@ -50,6 +72,10 @@ class ImportReport:
     skipped: int = 0
     #: (line or item number, message) for every refused row.
     errors: list[tuple[int, str]] = field(default_factory=list)
+    #: The first new rows (at most PREVIEW_ROWS), as they will be recorded.
+    rows: list[PreviewRow] = field(default_factory=list)
+    #: Accepted rows with neither uid nor external id, whose uid was made from their content.
+    without_key: int = 0
     created_campaigns: list[str] = field(default_factory=list)
     #: Payment methods restored from a backup: hidden from readers until an admin checks and shows each.
     hidden_methods: list[str] = field(default_factory=list)
@@ -203,14 +229,21 @@ def import_rows(session: Session, rows: Iterable[tuple[int, dict[str, Any]]], *,
     book = RateBook(session)
     seen: dict[str, int] = {}
     parsed: list[dict[str, Any]] = []
+    lines: list[int] = []
+    keyless: set[int] = set()
     for line, row in rows:
         if not isinstance(row, dict):
             report.errors.append((line, "a donation must be an object of named values"))
             continue
-        if not row.get("uid") and not row.get("external_id"):
+        # A blank external id is no key (it is stored as none), so such a row is known by its content too.
+        without_key = not row.get("uid") and not str(row.get("external_id") or "").strip()
+        if without_key:
             row = dict(row, uid=content_uid(row, seen))
         try:
             parsed.append(parse_donation(campaigns, row, book, actor))
+            lines.append(line)
+            if without_key:
+                keyless.add(len(parsed) - 1)
         except DomainError as exc:
             report.errors.append((line, exc.message))
         if progress:
@@ -218,6 +251,8 @@ def import_rows(session: Session, rows: Iterable[tuple[int, dict[str, Any]]], *,
     new = _not_yet_in_ledger(session, parsed)
     report.skipped = len(parsed) - len(new)
     report.created = len(new)
+    report.without_key = len(keyless)
+    report.rows = _preview_rows(parsed, lines, keyless, new[:PREVIEW_ROWS], campaigns)
     if write and report.ok and new:
         inserted = _insert_all(session, new, actor)
         report.skipped += report.created - inserted
@@ -226,6 +261,27 @@ def import_rows(session: Session, rows: Iterable[tuple[int, dict[str, Any]]], *,
         record_event(session, actor, "donation.import", entity="donation",
                      after={"created": report.created, "skipped": report.skipped, "errors": len(report.errors)})
     return report
+
+
+def _preview_rows(parsed: list[dict[str, Any]], lines: list[int], keyless: set[int],
+                  shown: list[dict[str, Any]], campaigns: dict[str, Campaign]) -> list[PreviewRow]:
+    """The rows in `shown` (some of `parsed`, in order) with their line numbers, as the preview lists them."""
+    wanted = {id(values) for values in shown}
+    slugs = {campaign.id: slug for slug, campaign in campaigns.items()}
+    rows = []
+    for index, values in enumerate(parsed):
+        if id(values) not in wanted:
+            continue
+        rows.append(PreviewRow(
+            line=lines[index], campaign=slugs.get(values["campaign_id"], ""),
+            received_at=values["received_at"].astimezone(timezone.utc),
+            amount=Money(values["amount_minor"], values["currency"]),
+            goal_amount=Money(values["goal_amount_minor"], values["goal_currency"]),
+            status=values["status"], source=values["source"], donor_name=values["donor_name"],
+            reference=values["external_id"], keyed=index not in keyless))
+        if len(rows) == len(shown):
+            break
+    return rows
 
 
 def _not_yet_in_ledger(session: Session, parsed: list[dict[str, Any]]) -> list[dict[str, Any]]:

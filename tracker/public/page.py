@@ -80,6 +80,9 @@ class AmountPreset:
     rate: CoinRate | None
     #: How old the rate was when the page was built (never negative).
     rate_age: timedelta
+    #: The rate's calendar day in the campaign's zone, and whether that day is today there.
+    rate_date: date | None = None
+    rate_today: bool = False
 
 
 def coin_amount(amount: Money, rate: CoinRate) -> Money | None:
@@ -125,8 +128,10 @@ def parse_presets(presets: Sequence[str], currency: str) -> list[Money]:
 
 
 def _presets_for(method: PaymentMethod, address: str, amounts: Sequence[Money], rate: CoinRate | None,
-                 now: datetime) -> tuple[AmountPreset, ...]:
+                 now: datetime, *, payee: str | None = None, zone: str = "UTC") -> tuple[AmountPreset, ...]:
     presets = []
+    local = ZoneInfo(zone)
+    rate_date = rate.as_of.astimezone(local).date() if rate else None
     for amount in amounts:
         if amount.currency == method.coin:
             converted: Money | None = amount
@@ -139,19 +144,22 @@ def _presets_for(method: PaymentMethod, address: str, amounts: Sequence[Money], 
         decimal = converted.to_decimal()
         presets.append(AmountPreset(
             amount=amount, coin_amount=converted, amount_text=format_amount(decimal, method.coin),
-            payment_uri=payment_uri(method.coin, address, decimal, label=method.label or None,
-                                    network=method.network),
+            payment_uri=payment_uri(method.coin, address, decimal, label=payee or None, network=method.network),
             rate=None if amount.currency == method.coin else rate,
-            rate_age=max(now - rate.as_of, timedelta(0)) if rate else timedelta(0)))
+            rate_age=max(now - rate.as_of, timedelta(0)) if rate else timedelta(0),
+            rate_date=rate_date, rate_today=rate_date == now.astimezone(local).date()))
     return tuple(presets)
 
 
 def payment_options(session: Session, *, presets: Sequence[str] = (), currency: str | None = None,
-                    now: datetime | None = None, ref: str | None = None, gap_limit: int = 20) -> list[PaymentOption]:
+                    now: datetime | None = None, ref: str | None = None, gap_limit: int = 20,
+                    payee: str | None = None, zone: str = "UTC") -> list[PaymentOption]:
     """The active payment methods in order, addresses with their URI and presets in `currency`.
 
-    An extended-key method shows the address derived for the article `ref` (see chains.receiving);
-    the key itself is never shown.
+    `payee` (the publication's name) is the URIs' label: a wallet shows it as who is paid, so it
+    names the publication, not the coin. An extended-key method shows the address derived for
+    the article `ref` (see chains.receiving); the key itself is never shown. `zone` decides what
+    "today" is for the rate's date.
     """
     now = now or utcnow()
     amounts = parse_presets(presets, currency) if currency else []
@@ -169,7 +177,7 @@ def payment_options(session: Session, *, presets: Sequence[str] = (), currency: 
             if method.kind == "xpub":
                 derived = receiving_address(session, method, ref, gap_limit=gap_limit).address
                 address, derived_id = derived.address, derived.id
-            uri = payment_uri(coin.code, address, label=method.label or None, network=method.network)
+            uri = payment_uri(coin.code, address, label=payee or None, network=method.network)
         except InvalidAddress as exc:
             # Never show readers an address the validator now refuses: money sent there may be lost.
             log.error("payment method %s is not shown: %s", method.id, exc)
@@ -178,7 +186,7 @@ def payment_options(session: Session, *, presets: Sequence[str] = (), currency: 
             rates[coin.code] = latest_coin_rate(session, coin.code, amounts[0].currency, now)
         options.append(PaymentOption(
             method, coin, uri, qr_version=hashlib.sha256(uri.encode()).hexdigest()[:12],
-            presets=_presets_for(method, address, amounts, rates.get(coin.code), now),
+            presets=_presets_for(method, address, amounts, rates.get(coin.code), now, payee=payee, zone=zone),
             address_groups=address_groups(address), address=address, derived_id=derived_id))
     return options
 
@@ -252,8 +260,12 @@ class SupportPage:
 
 def support_page(session: Session, campaigns: Sequence[Campaign], *, presets: Sequence[str] = (),
                  older_than: Cursor | None = None, newer_than: Cursor | None = None,
-                 now: datetime | None = None, ref: str | None = None, gap_limit: int = 20) -> SupportPage:
-    """Build the support page for `campaigns`: progress, ways to give with presets, donor wall."""
+                 now: datetime | None = None, ref: str | None = None, gap_limit: int = 20,
+                 payee: str | None = None) -> SupportPage:
+    """Build the support page for `campaigns`: progress, ways to give with presets, donor wall.
+
+    `payee`, the publication's name, labels the payment URIs (see payment_options).
+    """
     now = now or utcnow()
     cards = []
     for campaign in campaigns:
@@ -263,7 +275,8 @@ def support_page(session: Session, campaigns: Sequence[Campaign], *, presets: Se
     return SupportPage(
         cards=tuple(cards),
         options=tuple(payment_options(session, presets=presets, currency=currency, now=now, ref=ref,
-                                      gap_limit=gap_limit)),
+                                      gap_limit=gap_limit, payee=payee,
+                                      zone=campaigns[0].timezone if campaigns else "UTC")),
         donors=donor_wall(session, [c.id for c in campaigns], older_than=older_than, newer_than=newer_than),
         preset_currency=currency,
     )
@@ -281,7 +294,7 @@ class QrRequest:
 
 
 def qr_request(session: Session, method_id: int, amount_text: str | None = None,
-               derived_id: int | None = None) -> QrRequest:
+               derived_id: int | None = None, payee: str | None = None) -> QrRequest:
     """The QR code of an active, stored address, with an optional amount in the coin's units.
 
     The address always comes from the database, never from the request, so nobody can make
@@ -302,15 +315,15 @@ def qr_request(session: Session, method_id: int, amount_text: str | None = None,
             amount = Money.parse(amount_text, coin.code)
         except MoneyError as exc:
             raise InvalidQuery(f"the amount is not a valid {coin.name} amount: {exc}") from None
-    uri = payment_uri(coin.code, address, amount.to_decimal() if amount else None, label=method.label or None,
+    uri = payment_uri(coin.code, address, amount.to_decimal() if amount else None, label=payee or None,
                       network=method.network)
     return QrRequest(coin, address, amount, method.label or "", uri)
 
 
 def qr_payment_uri(session: Session, method_id: int, amount_text: str | None = None,
-                   derived_id: int | None = None) -> str:
+                   derived_id: int | None = None, payee: str | None = None) -> str:
     """The payment URI a QR image encodes (see qr_request)."""
-    return qr_request(session, method_id, amount_text, derived_id).uri
+    return qr_request(session, method_id, amount_text, derived_id, payee).uri
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ def support() -> str:
     ref = clean_ref(request.args.get("ref"))
     view = support_page(session, list_campaigns(session, statuses=("active",)),
                         presets=settings().site.amount_presets, older_than=older, newer_than=newer,
-                        ref=ref, gap_limit=settings().chains.gap_limit)
+                        ref=ref, gap_limit=settings().chains.gap_limit, payee=settings().site.name)
     session.commit()  # an article's fresh address, when one was derived
     return render_template("public/support.html", view=view)
 
@@ -52,7 +52,8 @@ def campaign(slug: str) -> str:
     session = db()
     found = get_campaign(session, slug, public=True)
     view = support_page(session, [found], presets=settings().site.amount_presets, older_than=older, newer_than=newer,
-                        ref=clean_ref(request.args.get("ref")), gap_limit=settings().chains.gap_limit)
+                        ref=clean_ref(request.args.get("ref")), gap_limit=settings().chains.gap_limit,
+                        payee=settings().site.name)
     session.commit()  # an article's fresh address, when one was derived
     return render_template("public/campaign.html", view=view, campaign=found,
                            canonical_url=campaign_url(found.slug),
@@ -65,7 +66,7 @@ def qr_page(method_id: int) -> str:
     # The preset's "QR code" link used to open the bare SVG: no amount, no address, no way back.
     derived = _derived_id(request.args.get("d"))
     amount = request.args.get("amount")
-    shown = qr_request(db(), method_id, amount, derived)
+    shown = qr_request(db(), method_id, amount, derived, payee=settings().site.name)
     image = url_for("public.qr_svg", method_id=method_id, d=derived, amount=amount, v=request.args.get("v"))
     return render_template("public/qr.html", qr=shown, image_url=image)
 
@@ -93,7 +94,8 @@ def _derived_id(text: str | None) -> int | None:
 
 def _qr_response(method_id: int, fmt: str) -> Response:
     """A cacheable QR image; a matching If-None-Match costs one primary-key lookup and no drawing."""
-    uri = qr_payment_uri(db(), method_id, request.args.get("amount"), _derived_id(request.args.get("d")))
+    uri = qr_payment_uri(db(), method_id, request.args.get("amount"), _derived_id(request.args.get("d")),
+                         payee=settings().site.name)
     etag = qr_etag(uri, fmt)
     if request.if_none_match.contains(etag):
         response = Response(status=304)
