@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
+import json
+
 import pytest
 from admin_helpers import field_errors
-from factories import CLI
+from factories import CLI, clean_database
 
 from tracker.campaigns.operations import (
     CampaignInput,
@@ -13,6 +16,8 @@ from tracker.campaigns.operations import (
     get_campaign,
     save_campaign,
 )
+from tracker.donations.export import FORMAT, VERSION, export_json
+from tracker.donations.imports import import_json
 from tracker.models import Campaign
 from tracker.money import Money
 
@@ -154,3 +159,40 @@ def test_translations_in_the_domain_are_checked_and_cleaned(session):
     assert kept.milestones[0].translations == {"de": {"label": "Hälfte"}}
     assert (kept.text("title", "de_AT"), kept.text("title", "en"), kept.text("title", None)) == ("Titel", "Y", "Y")
     assert kept.milestones[0].text("label", "de") == "Hälfte"
+
+
+def test_a_backup_carries_the_translations_back(session, make_campaign, make_donation):
+    campaign = make_campaign("lights", translations={"de": {"title": "Licht", "description": "Strom"}})
+    campaign.milestones[0].translations = {"de": {"label": "Halbzeit"}}
+    make_donation(campaign, "10")
+    out = io.StringIO()
+    export_json(session, out)
+    backup = json.loads(out.getvalue())
+    assert backup["campaigns"][0]["translations"] == {"de": {"title": "Licht", "description": "Strom"}}
+    session.close()
+    clean_database(session.get_bind())
+    report = import_json(session, backup, actor=CLI)
+    session.commit()
+    assert report.errors == [] and report.created_campaigns == ["lights"]
+    restored = get_campaign(session, "lights")
+    assert restored.translations == {"de": {"title": "Licht", "description": "Strom"}}
+    assert restored.milestones[0].translations == {"de": {"label": "Halbzeit"}}
+    # A backup made before translations existed has none: the campaign comes back with none.
+    for item in backup["campaigns"]:
+        item.pop("translations")
+        item["slug"] = "older"
+        for milestone in item["milestones"]:
+            milestone.pop("translations")
+    backup["donations"] = []
+    assert import_json(session, backup, actor=CLI).created_campaigns == ["older"]
+    assert get_campaign(session, "older").translations == {}
+
+
+def test_a_backup_with_bad_translations_reports_the_campaign_and_saves_nothing_of_it(session):
+    backup = {"format": FORMAT, "version": VERSION, "campaigns": [{
+        "slug": "x", "title": "X", "currency": "USD", "target": "100", "period": "once", "timezone": "UTC",
+        "status": "active", "translations": ["de"], "milestones": [{"amount": "50", "label": "Half",
+                                                                    "translations": {"de": {"label": 5}}}]}]}
+    report = import_json(session, backup, actor=CLI)
+    assert report.created_campaigns == [] and "translations" in report.errors[0][1]
+    assert session.query(Campaign).count() == 0

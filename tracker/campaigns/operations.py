@@ -159,7 +159,9 @@ def campaign_problems(session: Session, data: CampaignInput, existing: Campaign 
 def _translation_problems(translations: Translations | None, fields: Mapping[str, int],
                           prefix: str) -> list[InvalidInput]:
     """Unknown locales or fields and over-long texts; the field is named like `title_de`."""
-    problems = []
+    problems: list[InvalidInput] = []
+    if translations is not None and not isinstance(translations, Mapping):
+        return [InvalidInput("the translations are a mapping of locale to texts", field=f"{prefix}translations")]
     for locale, texts in (translations or {}).items():
         if not isinstance(locale, str) or not LOCALE.fullmatch(locale) or not isinstance(texts, Mapping):
             problems.append(InvalidInput(f"unknown locale {locale!r} in the translations",
