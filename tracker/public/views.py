@@ -39,11 +39,13 @@ def support() -> str:
     older, newer = page_cursors()
     session = db()
     ref = clean_ref(request.args.get("ref"))
+    site, locale = settings().site, select_locale()
     view = support_page(session, list_campaigns(session, statuses=("active",)),
-                        presets=settings().site.amount_presets, older_than=older, newer_than=newer,
-                        ref=ref, gap_limit=settings().chains.gap_limit, locale=select_locale())
+                        presets=site.amount_presets, older_than=older, newer_than=newer,
+                        ref=ref, gap_limit=settings().chains.gap_limit, locale=locale)
     session.commit()  # an article's fresh address, when one was derived
-    return render_template("public/support.html", view=view)
+    return render_template("public/support.html", view=view,
+                           support_text=(site.support_texts.get(locale) or "").strip() or site.support_text)
 
 
 @bp.get("/c/<slug>")
