@@ -1,9 +1,9 @@
 """Migrations are the only way the schema changes: the migrated database matches the models."""
 
+import os
 import uuid
 
 import pytest
-from conftest import BACKENDS, PG_URL
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
@@ -81,7 +81,10 @@ def test_migration_0004_fills_the_day_totals_of_an_existing_ledger(tmp_path):
     assert [tuple(r) for r in rows] == [("2026-11-02", 100, 1, -20), ("2026-11-03", 50, 1, 0)]
 
 
-@pytest.fixture(params=BACKENDS)
+PG_URL = os.environ.get("TRACKER_TEST_DATABASE_URL", "")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"] if PG_URL else ["sqlite"])
 def empty_url(request, tmp_path):
     """A database with no tables yet, for a migration test: a SQLite file or a PostgreSQL schema."""
     from tracker.db import make_engine
