@@ -196,3 +196,18 @@ def test_a_backup_with_bad_translations_reports_the_campaign_and_saves_nothing_o
     report = import_json(session, backup, actor=CLI)
     assert report.created_campaigns == [] and "translations" in report.errors[0][1]
     assert session.query(Campaign).count() == 0
+
+
+def test_texts_of_a_locale_the_form_no_longer_offers_are_kept(session, make_campaign, app):
+    from tracker.campaigns.forms import campaign_form
+
+    campaign = make_campaign("lights", translations={"de": {"title": "Licht"}, "fr": {"title": "Lumière"}})
+    campaign.milestones[0].translations = {"fr": {"label": "Moitié"}}
+    session.commit()
+    data = {key: value for key, value in GOOD.items()} | {"slug": "lights", "title_de": "Neues Licht"}
+    with app.test_request_context("/admin/campaigns/lights/edit", method="POST", data=data):
+        form = campaign_form(("en", "de"), "en")
+        assert form.validate(), form.errors
+        typed = form.to_input(campaign)
+    assert typed.translations == {"fr": {"title": "Lumière"}, "de": {"title": "Neues Licht"}}
+    assert typed.milestones[0].translations == {"fr": {"label": "Moitié"}}

@@ -1,6 +1,7 @@
 """The campaign form (goal, period, dates, milestones, display) and its small companions."""
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any, Sequence
 from zoneinfo import available_timezones
@@ -139,11 +140,17 @@ class CampaignForm(FlaskForm):
         while len(self.milestones) < len(campaign.milestones) + 2:
             self.milestones.append_entry()
 
-    def to_input(self) -> CampaignInput:
+    def to_input(self, existing: Any = None) -> CampaignInput:
         """The values typed, once validated; after a failed validation, what parsed (the domain's
-        rules then run on it so every problem shows at once, those of fields in error left out)."""
+        rules then run on it so every problem shows at once, those of fields in error left out).
+
+        The texts of locales the form does not ask for (no longer in site.locales) are kept from
+        `existing`, the campaign edited, and from its milestone at the same amount.
+        """
         tz = self.timezone.data if self.timezone.data in TIMEZONES else "UTC"
-        milestones = getattr(self, "parsed_milestones", [])
+        kept = {m.amount_minor: m.translations for m in existing.milestones} if existing is not None else {}
+        milestones = [replace(m, translations=self._keep_others(kept.get(m.amount.minor), m.translations))
+                      for m in getattr(self, "parsed_milestones", [])]
         target = self.target.money
         if target is None:  # unparsed: its own error is shown; a stand-in no goal rule refuses
             currency = self.currency.data if not self.currency.errors else "USD"
@@ -161,7 +168,13 @@ class CampaignForm(FlaskForm):
             display={"theme": self.theme.data, "accent": (self.accent.data or "").strip(),
                      "show_donors": self.show_donors.data, "show_pending": self.show_pending.data,
                      "show_days_left": self.show_days_left.data},
-            translations=_texts(self, TRANSLATED_FIELDS, self.extra_locales))
+            translations=self._keep_others(existing.translations if existing is not None else None,
+                                           _texts(self, TRANSLATED_FIELDS, self.extra_locales)))
+
+    def _keep_others(self, stored: dict[str, dict[str, str]] | None,
+                     typed: Any) -> dict[str, dict[str, str]]:
+        others = {locale: texts for locale, texts in (stored or {}).items() if locale not in self.extra_locales}
+        return {**others, **(typed or {})}
 
 
 def _texts(form: Any, fields: dict[str, int], locales: Sequence[str]) -> dict[str, dict[str, str]]:

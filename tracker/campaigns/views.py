@@ -63,11 +63,11 @@ def _save(form: CampaignForm, item: Campaign | None) -> Campaign | None:
         return None
     if not form.validate():
         # The domain's rules too, on what parsed: every problem of the form on one submit.
-        form.show_problems(campaign_problems(db(), form.to_input(), item))
+        form.show_problems(campaign_problems(db(), form.to_input(item), item))
         return None
     with form_errors(form):
         try:
-            campaign = save_campaign(db(), form.to_input(), actor=request_actor(), campaign=item)
+            campaign = save_campaign(db(), form.to_input(item), actor=request_actor(), campaign=item)
         except InvalidCampaign as exc:
             db().rollback()
             form.show_problems(exc.problems)
