@@ -211,3 +211,9 @@ def test_texts_of_a_locale_the_form_no_longer_offers_are_kept(session, make_camp
         typed = form.to_input(campaign)
     assert typed.translations == {"fr": {"title": "Lumière"}, "de": {"title": "Neues Licht"}}
     assert typed.milestones[0].translations == {"fr": {"label": "Moitié"}}
+
+
+def test_the_refusal_names_every_problem_for_the_cli(session):
+    data = CampaignInput(slug="Bad Slug", title="", target=Money.parse("100", "USD"))
+    with pytest.raises(InvalidCampaign, match="the slug uses lower-case letters.*; give a title"):
+        save_campaign(session, data, actor=CLI)

@@ -79,10 +79,13 @@ def list_campaigns(session: Session, *, statuses: Sequence[str] = CAMPAIGN_STATU
 
 
 class InvalidCampaign(InvalidInput):
-    """Every problem of a campaign at once, each as an InvalidInput naming its field."""
+    """Every problem of a campaign at once, each as an InvalidInput naming its field.
+
+    Its message lists them all, for the CLI and the import report; forms show each by its field.
+    """
 
     def __init__(self, problems: Sequence[InvalidInput]) -> None:
-        super().__init__(problems[0].message, field=problems[0].field)
+        super().__init__("; ".join(dict.fromkeys(p.message for p in problems)), field=problems[0].field)
         self.problems = tuple(problems)
 
 
