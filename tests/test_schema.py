@@ -1,5 +1,8 @@
 """Migrations are the only way the schema changes: the migrated database matches the models."""
 
+import os
+import uuid
+
 import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
@@ -76,3 +79,58 @@ def test_migration_0004_fills_the_day_totals_of_an_existing_ledger(tmp_path):
     engine.dispose()
     # 22:30 UTC is still 2 November in Berlin (UTC+1); 23:30 UTC is already the 3rd.
     assert [tuple(r) for r in rows] == [("2026-11-02", 100, 1, -20), ("2026-11-03", 50, 1, 0)]
+
+
+PG_URL = os.environ.get("TRACKER_TEST_DATABASE_URL", "")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"] if PG_URL else ["sqlite"])
+def empty_url(request, tmp_path):
+    """A database with no tables yet, for a migration test: a SQLite file or a PostgreSQL schema."""
+    from tracker.db import make_engine
+
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'migrations.db'}"
+        return
+    name = f"migrate_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(PG_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{name}"'))
+    yield f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{name}"
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
+    admin.dispose()
+
+
+def test_migration_0009_adds_translations_and_takes_them_back_keeping_the_rows(empty_url):
+    """Campaigns and milestones of 0008 get "{}" (no translation); a downgrade keeps them, milestones too."""
+    from alembic import command
+
+    from tracker.db import make_engine
+
+    engine = make_engine(empty_url)
+    schema.upgrade(engine, "0008")
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO campaign (id, slug, title, description, currency, target_minor, period, timezone, status,"
+            " display, created_at, updated_at) VALUES (1, 'c', 'C', '', 'USD', 500, 'once', 'UTC',"
+            " 'active', '{}', '2026-11-01 00:00:00', '2026-11-01 00:00:00')"))
+        connection.execute(text("INSERT INTO milestone (id, campaign_id, amount_minor, label) VALUES (1, 1, 250, 'Half')"))
+    schema.upgrade(engine)
+    assert {c["name"] for c in inspect(engine).get_columns("milestone")} >= {"translations"}
+    with engine.begin() as connection:
+        stored = connection.execute(text("SELECT translations FROM campaign")).scalar_one()
+        assert stored in ("{}", {})
+        connection.execute(text("UPDATE milestone SET translations = :t"), {"t": '{"de": {"label": "Hälfte"}}'})
+    config = schema.alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0008")
+    inspector = inspect(engine)
+    assert "translations" not in {c["name"] for c in inspector.get_columns("campaign")}
+    assert "translations" not in {c["name"] for c in inspector.get_columns("milestone")}
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT label FROM milestone")).scalars().all() == ["Half"]
+    schema.upgrade(engine)
+    assert schema.differences(engine) == []
+    engine.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
 import os
 import secrets
@@ -55,6 +56,8 @@ class SiteSettings:
     url: str = "http://127.0.0.1:5000"
     #: What the support pays for, shown on the support page.
     support_text: str = "Your support keeps our reporting independent and free to read."
+    #: `support_text` in other locales, {"de": "…"}; a locale without one shows `support_text`.
+    support_texts: Mapping[str, str] = field(default_factory=lambda: types.MappingProxyType({}))
     #: Locale used when the reader's browser asks for none we have.
     default_locale: str = "en"
     #: Locales the interface is offered in.
@@ -351,6 +354,13 @@ def _coerce(hint: Any, value: Any, source: str, key: str) -> Any:
         return tuple(_coerce(item_type, item, source, key) for item in value)
     if origin in (typing.Union, types.UnionType):
         raise TypeError(f"unsupported setting type for {key}")
+    if origin is collections.abc.Mapping:
+        (key_type, item_type) = typing.get_args(hint)
+        if not isinstance(value, dict):
+            raise ConfigError(source, key, f"must be a table, not {_toml_type(value)}")
+        return types.MappingProxyType({_coerce(key_type, name, source, key): _coerce(item_type, item, source,
+                                                                                    f"{key}.{name}")
+                                       for name, item in value.items()})
     if hint is bool:
         if isinstance(value, str) and value.lower() in ("true", "false"):
             return value.lower() == "true"  # from the environment
@@ -393,6 +403,10 @@ def _validate(settings: Settings) -> Settings:
         raise ConfigError(src, "site.url", "must start with http:// or https://")
     if settings.site.default_locale not in settings.site.locales:
         raise ConfigError(src, "site.default_locale", "must be one of site.locales")
+    for locale in settings.site.support_texts:
+        if locale not in settings.site.locales or locale == settings.site.default_locale:
+            raise ConfigError(src, f"site.support_texts.{locale}",
+                              "must be one of site.locales other than site.default_locale (that one is support_text)")
     if not 1 <= settings.server.port <= 65535:
         raise ConfigError(src, "server.port", "must be between 1 and 65535")
     if not 1 <= settings.security.session_hours <= 24 * 30:

@@ -68,6 +68,17 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
+def translated(translations: dict[str, dict[str, str]] | None, name: str, locale: str | None) -> str:
+    """The text `name` in `locale` ("de", or "de_AT" falling back to "de"), "" when there is none."""
+    if not translations or not locale:
+        return ""
+    for key in dict.fromkeys((locale, locale.split("_")[0])):
+        text_ = (translations.get(key) or {}).get(name)
+        if isinstance(text_, str) and text_.strip():
+            return text_
+    return ""
+
+
 #: The gifts a donor wall may show: public, confirmed, not an adjustment (index predicate and query).
 WALL = "is_public AND status = 'confirmed' AND source <> 'adjustment'"
 
@@ -183,11 +194,19 @@ class Campaign(Base):
     status: Mapped[str] = mapped_column(String(16), default="draft")
     #: Widget display options (theme, accent, show_donors…), validated by the campaigns module.
     display: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: The admin's texts in other locales, {"de": {"title": "…", "description": "…"}}; a text
+    #: missing or empty there is shown in the default one (`text`).
+    translations: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict,
+                                                                      server_default=text("'{}'"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     milestones: Mapped[list[Milestone]] = relationship(
         back_populates="campaign", order_by="Milestone.amount_minor", cascade="all, delete-orphan")
+
+    def text(self, name: str, locale: str | None = None) -> str:
+        """The `title` or `description` for readers of `locale`, else the default text."""
+        return translated(self.translations, name, locale) or getattr(self, name)
 
 
 class Milestone(Base):
@@ -203,8 +222,15 @@ class Milestone(Base):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     label: Mapped[str] = mapped_column(String(200), default="")
+    #: The label in other locales, {"de": {"label": "…"}}, as on the campaign.
+    translations: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict,
+                                                                      server_default=text("'{}'"))
 
     campaign: Mapped[Campaign] = relationship(back_populates="milestones")
+
+    def text(self, name: str, locale: str | None = None) -> str:
+        """The `label` for readers of `locale`, else the default label."""
+        return translated(self.translations, name, locale) or getattr(self, name)
 
 
 class ExchangeRate(Base):

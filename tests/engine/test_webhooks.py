@@ -34,7 +34,7 @@ def _endpoint(session, settings, url, events=("donation.recorded", "donation.con
 
 
 def test_a_delivery_verifies_with_the_standard_webhooks_library(session, make_campaign, local_settings):
-    campaign = make_campaign(target="100")
+    campaign = make_campaign(target="100", milestones=())
     with Receiver() as receiver:
         endpoint = _endpoint(session, local_settings, receiver.url)
         record_donation(session, campaign, Money.parse("12.50", "USD"), actor=CLI, donor_name="Zoë <b>",

@@ -128,7 +128,7 @@ def test_donor_wall_pages(client, session, make_campaign, make_donation):
 
 
 def test_pending_gifts_are_shown_apart(client, session, make_campaign, make_donation):
-    campaign = make_campaign(target="1000")
+    campaign = make_campaign(target="1000", milestones=(("500", "Halfway"),))
     make_donation(campaign, "200")
     make_donation(campaign, "100", status="pending")
     response = client.get("/support")

@@ -41,11 +41,12 @@ _FORMATTED = {
 
 _CAMPAIGN = {
     "type": "object",
-    "required": ["slug", "title", "status", "currency", "goal", "raised", "pending", "percent", "donors",
+    "required": ["slug", "title", "description", "status", "currency", "goal", "raised", "pending", "percent", "donors",
                  "milestones", "period", "url", "locale", "formatted", "updated_at"],
     "properties": {
         "slug": {"type": "string"},
-        "title": {"type": "string"},
+        "title": {"type": "string", "description": "In the answer's locale when the admin gave one, else the default."},
+        "description": {"type": "string", "description": "As the title: the locale's text, else the default."},
         "status": {"type": "string", "enum": ["active", "archived"]},
         "currency": {"type": "string"},
         "goal": {"$ref": "#/components/schemas/Money"},
@@ -56,7 +57,8 @@ _CAMPAIGN = {
         "donors": {"type": "integer", "description": "Confirmed donations in the current period."},
         "milestones": {"type": "array", "items": {
             "type": "object", "required": ["amount", "label", "reached"],
-            "properties": {"amount": {"$ref": "#/components/schemas/Money"}, "label": {"type": "string"},
+            "properties": {"amount": {"$ref": "#/components/schemas/Money"},
+                           "label": {"type": "string", "description": "In the answer's locale, as the title."},
                            "reached": {"type": "boolean"}}}},
         "period": {
             "type": "object", "required": ["kind", "start", "end", "days_left"],

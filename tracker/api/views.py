@@ -42,7 +42,7 @@ def _json(data: Any) -> Rendered:
 
 def _document(campaign: Campaign, locale: str) -> dict[str, Any]:
     session = db()
-    progress = campaign_progress(session, campaign)
+    progress = campaign_progress(session, campaign, locale=locale)
     options = widget_options({}, campaign.display, locale)
     model = build_widget(campaign, progress, options, get_translations(), campaign_url(campaign.slug))
     return widget_document(model, campaign, progress)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy import select
@@ -23,10 +23,23 @@ SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
 RESERVED_SLUGS = frozenset({"new"})
 
 
+#: Texts an admin may give in other locales, with the longest each may be (as the default's).
+TRANSLATED_FIELDS = {"title": 200, "description": 5000}
+MILESTONE_TRANSLATED_FIELDS = {"label": 200}
+#: A locale's name as the settings write it: "de", "pt_BR".
+LOCALE = re.compile(r"[a-z]{2,3}(?:_[A-Z]{2})?")
+
+#: {locale: {field: text}}
+Translations = Mapping[str, Mapping[str, str]]
+
+
 @dataclass(frozen=True)
 class MilestoneInput:
     amount: Money
     label: str
+    #: The label in other locales, {"de": {"label": "…"}}; None keeps what an existing
+    #: milestone at this amount has.
+    translations: Translations | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +57,8 @@ class CampaignInput:
     status: str = "draft"
     milestones: Sequence[MilestoneInput] = ()
     display: dict[str, Any] | None = None
+    #: Title and description in other locales, {"de": {"title": "…"}}; None keeps the campaign's.
+    translations: Translations | None = None
 
 
 def get_campaign(session: Session, slug: str, *, public: bool = False) -> Campaign:
@@ -63,56 +78,122 @@ def list_campaigns(session: Session, *, statuses: Sequence[str] = CAMPAIGN_STATU
         .options(selectinload(Campaign.milestones)).order_by(Campaign.created_at, Campaign.id)))
 
 
-def _check(session: Session, data: CampaignInput, existing: Campaign | None) -> None:
+class InvalidCampaign(InvalidInput):
+    """Every problem of a campaign at once, each as an InvalidInput naming its field.
+
+    Its message lists them all, for the CLI and the import report; forms show each by its field.
+    """
+
+    def __init__(self, problems: Sequence[InvalidInput]) -> None:
+        super().__init__("; ".join(dict.fromkeys(p.message for p in problems)), field=problems[0].field)
+        self.problems = tuple(problems)
+
+
+def campaign_problems(session: Session, data: CampaignInput, existing: Campaign | None) -> list[InvalidInput]:
+    """Everything wrong with `data`, each naming its field (`milestones-<n>-amount` for the n-th milestone's)."""
+    problems: list[InvalidInput] = []
+
+    def refuse(message: str, field: str) -> None:
+        problems.append(InvalidInput(message, field=field))
+
+    try:
+        normalize_currency(data.target.currency)
+    except MoneyError as exc:
+        refuse(str(exc), "currency")
     if data.slug in RESERVED_SLUGS:
-        raise InvalidInput(f"the slug {data.slug!r} is taken by a page of the admin: choose another",
-                           field="slug")
-    if not SLUG.fullmatch(data.slug):
-        raise InvalidInput("the slug uses lower-case letters, digits and hyphens (at most 64)", field="slug")
-    clash = session.scalar(select(Campaign.id).where(Campaign.slug == data.slug))
-    if clash is not None and (existing is None or clash != existing.id):
-        raise InvalidInput(f"the slug {data.slug!r} is taken", field="slug")
+        refuse(f"the slug {data.slug!r} is taken by a page of the admin: choose another", "slug")
+    elif not SLUG.fullmatch(data.slug):
+        refuse("the slug uses lower-case letters, digits and hyphens (at most 64)", "slug")
+    else:
+        clash = session.scalar(select(Campaign.id).where(Campaign.slug == data.slug))
+        if clash is not None and (existing is None or clash != existing.id):
+            refuse(f"the slug {data.slug!r} is taken", "slug")
     if not data.title.strip() or len(data.title) > 200:
-        raise InvalidInput("give a title of at most 200 characters", field="title")
+        refuse("give a title of at most 200 characters", "title")
+    if len(data.description) > 5000:
+        refuse("the description has at most 5000 characters", "description")
     if data.target.minor <= 0:
-        raise InvalidInput("the goal must be more than zero", field="target")
+        refuse("the goal must be more than zero", "target")
     if data.period not in PERIODS:
-        raise InvalidInput(f"the period is one of {', '.join(PERIODS)}", field="period")
+        refuse(f"the period is one of {', '.join(PERIODS)}", "period")
     if data.status not in CAMPAIGN_STATUSES:
-        raise InvalidInput(f"the status is one of {', '.join(CAMPAIGN_STATUSES)}", field="status")
+        refuse(f"the status is one of {', '.join(CAMPAIGN_STATUSES)}", "status")
     try:
         if data.timezone not in available_timezones():
             raise ZoneInfoNotFoundError(data.timezone)
         ZoneInfo(data.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(f"unknown time zone {data.timezone!r}: use a name like Europe/Berlin",
-                           field="timezone") from None
+        refuse(f"unknown time zone {data.timezone!r}: use a name like Europe/Berlin", "timezone")
     for moment, field in ((data.starts_at, "starts_at"), (data.ends_at, "ends_at")):
         if moment is not None and moment.tzinfo is None:
-            raise InvalidInput("dates need a time zone", field=field)
-    if data.starts_at and data.ends_at and data.ends_at <= data.starts_at:
-        raise InvalidInput("the end must come after the start", field="ends_at")
-    amounts = [m.amount for m in data.milestones]
+            refuse("dates need a time zone", field)
+    if (data.starts_at and data.ends_at and data.starts_at.tzinfo and data.ends_at.tzinfo
+            and data.ends_at <= data.starts_at):
+        refuse("the end must come after the start", "ends_at")
     if existing is not None and existing.currency != data.target.currency:
-        raise InvalidInput("the goal currency cannot change once a campaign exists: "
-                           "its ledger is kept in it", field="currency")
-    for amount in amounts:
+        refuse("the goal currency cannot change once a campaign exists: its ledger is kept in it", "currency")
+    if data.display is not None:
+        try:
+            validate_display(data.display)
+        except InvalidInput as exc:
+            problems.append(exc)
+    problems.extend(_translation_problems(data.translations, TRANSLATED_FIELDS, ""))
+    seen: set[Money] = set()
+    for index, milestone in enumerate(data.milestones):
+        field, amount = f"milestones-{index}-", milestone.amount
         if amount.currency != data.target.currency:
-            raise InvalidInput("milestones are in the goal currency", field="milestones")
-        if amount.minor <= 0:
-            raise InvalidInput("milestones must be more than zero", field="milestones")
-    if len(set(amounts)) != len(amounts):
-        raise InvalidInput("two milestones have the same amount", field="milestones")
+            refuse("milestones are in the goal currency", field + "amount")
+        elif amount.minor <= 0:
+            refuse("milestones must be more than zero", field + "amount")
+        elif amount.minor > data.target.minor:
+            # The bar ends at the goal: a milestone past it would never be shown.
+            refuse("a milestone cannot be above the goal: raise the goal or lower the milestone", field + "amount")
+        elif amount in seen:
+            refuse("two milestones have the same amount", field + "amount")
+        seen.add(amount)
+        if not milestone.label.strip():
+            refuse("give the milestone a label: readers see it beside its tick", field + "label")
+        elif len(milestone.label.strip()) > 200:
+            refuse("a milestone label has at most 200 characters", field + "label")
+        problems.extend(_translation_problems(milestone.translations, MILESTONE_TRANSLATED_FIELDS, field))
+    return problems
+
+
+def _translation_problems(translations: Translations | None, fields: Mapping[str, int],
+                          prefix: str) -> list[InvalidInput]:
+    """Unknown locales or fields and over-long texts; the field is named like `title_de`."""
+    problems: list[InvalidInput] = []
+    if translations is not None and not isinstance(translations, Mapping):
+        return [InvalidInput("the translations are a mapping of locale to texts", field=f"{prefix}translations")]
+    for locale, texts in (translations or {}).items():
+        if not isinstance(locale, str) or not LOCALE.fullmatch(locale) or not isinstance(texts, Mapping):
+            problems.append(InvalidInput(f"unknown locale {locale!r} in the translations",
+                                         field=f"{prefix}translations"))
+            continue
+        for name, value in texts.items():
+            if name not in fields or not isinstance(value, str):
+                problems.append(InvalidInput(f"unknown translated text {name!r}", field=f"{prefix}translations"))
+            elif len(value.strip()) > fields[name]:
+                problems.append(InvalidInput(f"at most {fields[name]} characters", field=f"{prefix}{name}_{locale}"))
+    return problems
+
+
+def _clean_translations(translations: Translations) -> dict[str, dict[str, str]]:
+    """The translations stripped, empty texts and locales without any left out."""
+    cleaned = {locale: {name: value.strip() for name, value in texts.items() if value.strip()}
+               for locale, texts in translations.items()}
+    return {locale: texts for locale, texts in sorted(cleaned.items()) if texts}
 
 
 def save_campaign(session: Session, data: CampaignInput, *, actor: Actor,
                   campaign: Campaign | None = None) -> Campaign:
-    """Create a campaign, or update `campaign`, from `data`; audited, flushed, not committed."""
-    try:
-        normalize_currency(data.target.currency)
-    except MoneyError as exc:
-        raise InvalidInput(str(exc), field="currency") from None
-    _check(session, data, campaign)
+    """Create a campaign, or update `campaign`, from `data`; audited, flushed, not committed.
+
+    Refused with InvalidCampaign, which carries every problem, before anything changes.
+    """
+    problems = campaign_problems(session, data, campaign)
+    if problems:
+        raise InvalidCampaign(problems)
     before = snapshot(campaign) if campaign is not None else None
     before_milestones = _milestone_list(campaign) if campaign is not None else None
     moves_periods = campaign is not None and (
@@ -130,16 +211,18 @@ def save_campaign(session: Session, data: CampaignInput, *, actor: Actor,
     campaign.ends_at = data.ends_at
     campaign.status = data.status
     campaign.display = validate_display(data.display if data.display is not None else campaign.display)
+    if data.translations is not None:
+        campaign.translations = _clean_translations(data.translations)
     campaign.updated_at = utcnow()
-    wanted = {m.amount.minor: m.label.strip()[:200] for m in data.milestones}
+    wanted = {m.amount.minor: m for m in data.milestones}
     for milestone in list(campaign.milestones):
         if milestone.amount_minor not in wanted:
             campaign.milestones.remove(milestone)
         else:
-            milestone.label = wanted.pop(milestone.amount_minor)
+            _fill_milestone(milestone, wanted.pop(milestone.amount_minor))
     session.flush()
-    for amount, label in sorted(wanted.items()):
-        campaign.milestones.append(Milestone(amount_minor=amount, label=label))
+    for amount, given in sorted(wanted.items()):
+        campaign.milestones.append(_fill_milestone(Milestone(amount_minor=amount, translations={}), given))
     session.flush()
     session.refresh(campaign, ["milestones"])
     if moves_periods:
@@ -152,8 +235,15 @@ def save_campaign(session: Session, data: CampaignInput, *, actor: Actor,
     return campaign
 
 
+def _fill_milestone(milestone: Milestone, given: MilestoneInput) -> Milestone:
+    milestone.label = given.label.strip()
+    if given.translations is not None:
+        milestone.translations = _clean_translations(given.translations)
+    return milestone
+
+
 def _milestone_list(campaign: Campaign) -> list[list[Any]]:
-    return [[m.amount_minor, m.label] for m in campaign.milestones]
+    return [[m.amount_minor, m.label, *([m.translations] if m.translations else [])] for m in campaign.milestones]
 
 
 def set_status(session: Session, campaign: Campaign, status: str, *, actor: Actor) -> Campaign:

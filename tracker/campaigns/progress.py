@@ -188,8 +188,12 @@ class PeriodResult:
     percent: Decimal
 
 
-def campaign_progress(session: Session, campaign: Campaign, now: datetime | None = None) -> Progress:
-    """Progress of `campaign` at `now`: one primary-key lookup of its maintained period total."""
+def campaign_progress(session: Session, campaign: Campaign, now: datetime | None = None,
+                      locale: str | None = None) -> Progress:
+    """Progress of `campaign` at `now`: one primary-key lookup of its maintained period total.
+
+    Milestone labels are those for readers of `locale` (the default label where it has none).
+    """
     now = now or utcnow()
     window = period_window(campaign.period, campaign.timezone, now)
     key = ONCE_KEY if window is None else window[0]
@@ -210,7 +214,8 @@ def campaign_progress(session: Session, campaign: Campaign, now: datetime | None
         donors=total.confirmed_count if total else 0,
         pending_count=total.pending_count if total else 0,
         milestones=tuple(
-            MilestoneState(Money(m.amount_minor, campaign.currency), m.label, raised >= m.amount_minor)
+            MilestoneState(Money(m.amount_minor, campaign.currency), m.text("label", locale),
+                           raised >= m.amount_minor)
             for m in campaign.milestones),
         period=campaign.period,
         period_start=start,

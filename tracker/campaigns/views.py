@@ -14,14 +14,14 @@ from ..admin.blueprint import bp
 from ..donations.ledger import adjust_raised_to
 from ..errors import NotFound
 from ..models import Campaign, utcnow
-from ..web import db, request_actor
+from ..web import db, request_actor, settings
 from ..web.access import requires
 from ..web.caching import runtime
 from ..web.embeds import embed_codes
 from ..web.forms import ActionForm
 from ..web.responses import form_errors, render_form
-from .forms import CampaignForm, RaisedToForm, StatusForm
-from .operations import get_campaign, list_campaigns, save_campaign, set_status
+from .forms import CampaignForm, RaisedToForm, StatusForm, campaign_form, language_name
+from .operations import InvalidCampaign, campaign_problems, get_campaign, list_campaigns, save_campaign, set_status
 from .progress import campaign_progress
 
 
@@ -39,14 +39,42 @@ def campaigns() -> str:
 @requires("admin")
 def campaign_new() -> Response | tuple[str, int]:
     """Create a campaign."""
-    form = CampaignForm()
-    if form.validate_on_submit():
-        with form_errors(form):
-            campaign = save_campaign(db(), form.to_input(), actor=request_actor())
-            db().commit()
-            flash(f"Campaign “{campaign.title}” created.", "success")
-            return redirect(url_for("admin.campaign", slug=campaign.slug))
-    return render_form("admin/campaign_form.html", form, campaign=None)
+    form = _form()
+    campaign = _save(form, None)
+    if campaign is not None:
+        flash(f"Campaign “{campaign.title}” created.", "success")
+        return redirect(url_for("admin.campaign", slug=campaign.slug))
+    return _form_page(form, None)
+
+
+def _form() -> CampaignForm:
+    site = settings().site
+    return campaign_form(site.locales, site.default_locale)
+
+
+def _form_page(form: CampaignForm, item: Campaign | None) -> tuple[str, int]:
+    return render_form("admin/campaign_form.html", form, campaign=item,
+                       languages={locale: language_name(locale) for locale in form.extra_locales})
+
+
+def _save(form: CampaignForm, item: Campaign | None) -> Campaign | None:
+    """Save a submitted form, committed; else None with every problem shown next to its field."""
+    if not form.is_submitted():
+        return None
+    if not form.validate():
+        # The domain's rules too, on what parsed: every problem of the form on one submit.
+        form.show_problems(campaign_problems(db(), form.to_input(item), item))
+        return None
+    with form_errors(form):
+        try:
+            campaign = save_campaign(db(), form.to_input(item), actor=request_actor(), campaign=item)
+        except InvalidCampaign as exc:
+            db().rollback()
+            form.show_problems(exc.problems)
+            return None
+        db().commit()
+        return campaign
+    return None
 
 
 @bp.get("/campaigns/<slug>")
@@ -96,16 +124,13 @@ def _campaign_page(item: Campaign, raised_form: RaisedToForm) -> tuple[str, int]
 def campaign_edit(slug: str) -> Response | tuple[str, int]:
     """Edit a campaign's goal, period, dates, milestones and display options."""
     item = get_campaign(db(), slug)
-    form = CampaignForm()
-    if form.validate_on_submit():
-        with form_errors(form):
-            save_campaign(db(), form.to_input(), actor=request_actor(), campaign=item)
-            db().commit()
-            flash("Campaign saved.", "success")
-            return redirect(url_for("admin.campaign", slug=item.slug))
-    elif not form.is_submitted():
+    form = _form()
+    if not form.is_submitted():
         form.load(item)
-    return render_form("admin/campaign_form.html", form, campaign=item)
+    elif _save(form, item) is not None:
+        flash("Campaign saved.", "success")
+        return redirect(url_for("admin.campaign", slug=item.slug))
+    return _form_page(form, item)
 
 
 @bp.post("/campaigns/<slug>/status")

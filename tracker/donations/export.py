@@ -144,9 +144,9 @@ def export_json(session: Session, out: IO[str], progress: Callable[[int], None] 
         "slug": c.slug, "title": c.title, "description": c.description, "currency": c.currency,
         "target": Money(c.target_minor, c.currency).plain(), "period": c.period, "timezone": c.timezone,
         "starts_at": _iso(c.starts_at), "ends_at": _iso(c.ends_at), "status": c.status,
-        "display": c.display,
-        "milestones": [{"amount": Money(m.amount_minor, c.currency).plain(), "label": m.label}
-                       for m in c.milestones],
+        "display": c.display, "translations": c.translations or {},
+        "milestones": [{"amount": Money(m.amount_minor, c.currency).plain(), "label": m.label,
+                        "translations": m.translations or {}} for m in c.milestones],
     } for c in session.scalars(select(Campaign).order_by(Campaign.id))]
     rates = [{"base": r.base, "quote": r.quote, "rate": format(r.rate, "f"), "as_of": _iso(r.as_of),
               "source": r.source} for r in session.scalars(select(ExchangeRate).order_by(ExchangeRate.id))]

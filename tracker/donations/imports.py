@@ -394,8 +394,9 @@ def import_json(session: Session, data: dict[str, Any], *, actor: Actor,
                     target=Money.parse(item["target"], currency), period=item["period"],
                     timezone=item["timezone"], starts_at=_parse_time(item.get("starts_at"), "starts_at", False),
                     ends_at=_parse_time(item.get("ends_at"), "ends_at", False), status=item["status"],
-                    display=item.get("display") or {},
-                    milestones=[MilestoneInput(Money.parse(m["amount"], currency), m.get("label", ""))
+                    display=item.get("display") or {}, translations=item.get("translations") or {},
+                    milestones=[MilestoneInput(Money.parse(m["amount"], currency), m.get("label", ""),
+                                               m.get("translations") or {})
                                 for m in item.get("milestones", [])]), actor=actor)
         except (DomainError, KeyError, TypeError, AttributeError) as exc:
             report.errors.append((number, f"campaign: {_reason(exc)}"))

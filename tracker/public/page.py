@@ -245,6 +245,9 @@ class CampaignCard:
 
     campaign: Campaign
     progress: Progress
+    #: The title and description for the page's locale (the default texts where it has none).
+    title: str = ""
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -261,16 +264,18 @@ class SupportPage:
 def support_page(session: Session, campaigns: Sequence[Campaign], *, presets: Sequence[str] = (),
                  older_than: Cursor | None = None, newer_than: Cursor | None = None,
                  now: datetime | None = None, ref: str | None = None, gap_limit: int = 20,
-                 payee: str | None = None) -> SupportPage:
+                 payee: str | None = None, locale: str | None = None) -> SupportPage:
     """Build the support page for `campaigns`: progress, ways to give with presets, donor wall.
 
-    `payee`, the publication's name, labels the payment URIs (see payment_options).
+    `payee`, the publication's name, labels the payment URIs (see payment_options). Titles,
+    descriptions and milestone labels are those for readers of `locale`.
     """
     now = now or utcnow()
     cards = []
     for campaign in campaigns:
-        progress = campaign_progress(session, campaign, now)
-        cards.append(CampaignCard(campaign, progress))
+        progress = campaign_progress(session, campaign, now, locale=locale)
+        cards.append(CampaignCard(campaign, progress, campaign.text("title", locale),
+                                  campaign.text("description", locale)))
     currency = campaigns[0].currency if campaigns else None
     return SupportPage(
         cards=tuple(cards),

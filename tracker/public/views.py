@@ -15,6 +15,7 @@ from ..errors import InvalidQuery
 from ..models import MAX_ROW_ID
 from ..web import db, settings
 from ..web.caching import spend_render_budget
+from ..web.extensions import select_locale
 from ..web.query import page_cursors
 from ..web.urls import campaign_url, oembed_discovery_url
 from .page import qr_etag, qr_is_drawn, qr_payment_uri, qr_request, render_qr, support_page
@@ -38,11 +39,13 @@ def support() -> str:
     older, newer = page_cursors()
     session = db()
     ref = clean_ref(request.args.get("ref"))
+    site, locale = settings().site, select_locale()
     view = support_page(session, list_campaigns(session, statuses=("active",)),
-                        presets=settings().site.amount_presets, older_than=older, newer_than=newer,
-                        ref=ref, gap_limit=settings().chains.gap_limit, payee=settings().site.name)
+                        presets=site.amount_presets, older_than=older, newer_than=newer,
+                        ref=ref, gap_limit=settings().chains.gap_limit, payee=site.name, locale=locale)
     session.commit()  # an article's fresh address, when one was derived
-    return render_template("public/support.html", view=view)
+    return render_template("public/support.html", view=view,
+                           support_text=(site.support_texts.get(locale) or "").strip() or site.support_text)
 
 
 @bp.get("/c/<slug>")
@@ -53,9 +56,9 @@ def campaign(slug: str) -> str:
     found = get_campaign(session, slug, public=True)
     view = support_page(session, [found], presets=settings().site.amount_presets, older_than=older, newer_than=newer,
                         ref=clean_ref(request.args.get("ref")), gap_limit=settings().chains.gap_limit,
-                        payee=settings().site.name)
+                        payee=settings().site.name, locale=select_locale())
     session.commit()  # an article's fresh address, when one was derived
-    return render_template("public/campaign.html", view=view, campaign=found,
+    return render_template("public/campaign.html", view=view, campaign=found, texts=view.cards[0],
                            canonical_url=campaign_url(found.slug),
                            oembed_url=oembed_discovery_url(found.slug))
 

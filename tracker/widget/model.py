@@ -117,7 +117,7 @@ def build_widget(campaign: Campaign, progress: Progress, options: WidgetOptions,
     clamped = min(max(progress.raised, Money.zero(progress.raised.currency)), progress.target)
     return WidgetModel(
         slug=campaign.slug,
-        title=campaign.title,
+        title=campaign.text("title", locale),
         options=options,
         support_url=support_url,
         target=progress.target,
@@ -173,7 +173,8 @@ def widget_document(model: WidgetModel, campaign: Campaign, progress: Progress) 
     updated = max(filter(None, (campaign.updated_at, progress.updated_at)))
     return {
         "slug": campaign.slug,
-        "title": campaign.title,
+        "title": model.title,
+        "description": campaign.text("description", model.options.locale),
         "status": campaign.status,
         "currency": campaign.currency,
         "goal": money(progress.target),

@@ -21,7 +21,7 @@ from ..models import utcnow
 from ..money import Money, format_money
 from ..resources import STATIC
 from ..web import db, settings
-from ..web.caching import Rendered, cached_response, csp_hash, runtime, serve_memoised
+from ..web.caching import Rendered, cached_response, csp_hash, locale_from_query, runtime, serve_memoised
 from ..web.embeds import iframe_code
 from ..web.extensions import limiter, select_locale
 from ..web.urls import campaign_url
@@ -54,7 +54,7 @@ EMBED_SCRIPT = STATIC / "embed.js"
 def _model(slug: str, options: WidgetOptions, ref: str | None = None, show_article: bool = False) -> WidgetModel:
     session = db()
     campaign = get_campaign(session, slug, public=True)
-    progress = campaign_progress(session, campaign)
+    progress = campaign_progress(session, campaign, locale=options.locale)
     # "Support us" carries the article along, so its readers get the article's own address.
     support = campaign_url(slug) + (f"?ref={quote(ref, safe='')}" if ref else "")
     model = build_widget(campaign, progress, options, get_translations(), support)
@@ -162,17 +162,21 @@ def oembed() -> Any:
     width = _bounded(request.args.get("maxwidth"), width)
     height = _bounded(request.args.get("maxheight"), height)
     site = settings().site
+    # The title in `?locale=`'s language, else the default one: an oEmbed consumer is a server
+    # whose Accept-Language says nothing of its readers (and the answer is kept per URL).
+    locale = options.locale if locale_from_query() else site.default_locale
 
     def render() -> Rendered:
         campaign = get_campaign(db(), slug, public=True)
-        html = iframe_code(slug, options.variant, title=campaign.title, width=width, height=height)
+        title = campaign.text("title", locale)
+        html = iframe_code(slug, options.variant, title=title, width=width, height=height)
         document = {"version": "1.0", "type": "rich", "provider_name": site.name, "provider_url": site.url,
-                    "title": campaign.title, "html": html.strip(), "width": width, "height": height,
+                    "title": title, "html": html.strip(), "width": width, "height": height,
                     "cache_age": settings().widget.max_age}
         return Rendered(jsonify(document).get_data(), "application/json")
 
-    return cached_response(answer_key("oembed", versions=[version], extra=[options.variant, width, height]), render,
-                           headers={"Access-Control-Allow-Origin": "*"}, varies_by_language=False)
+    return cached_response(answer_key("oembed", versions=[version], extra=[options.variant, width, height, locale]),
+                           render, headers={"Access-Control-Allow-Origin": "*"}, varies_by_language=False)
 
 
 def _embedded_campaign(url: str) -> tuple[str | None, str]:
@@ -198,7 +202,8 @@ def _bounded(text: str | None, default: int) -> int:
 def demo_article() -> str:
     """A sample article with the widget beside it and the call to action under it."""
     campaign = get_campaign(db(), request.args.get("campaign", "demo"), public=True)
-    return render_template("widget/demo_article.html", campaign=campaign)
+    return render_template("widget/demo_article.html", campaign=campaign,
+                           title=campaign.text("title", select_locale()))
 
 
 @bp.get("/demo/article.css")
