@@ -22,6 +22,7 @@ import argparse
 import base64
 import hashlib
 import hmac
+import http.client
 import json
 import os
 import platform
@@ -267,7 +268,7 @@ def http_status(url: str, *, timeout: float = 5) -> int:
             return int(response.status)
     except urllib.error.HTTPError as exc:
         return int(exc.code)
-    except OSError:
+    except (OSError, http.client.HTTPException):
         return 0
 
 
@@ -292,7 +293,7 @@ def send_gift(base: str, gift_id: str, amount: str = "1.00") -> int:
             return int(response.status)
     except urllib.error.HTTPError as exc:
         return int(exc.code)
-    except OSError:
+    except (OSError, http.client.HTTPException):
         return 0
 
 
@@ -324,10 +325,13 @@ def queue_latency(settings_path: Path, pings: int) -> dict[str, float]:
     return {"p50_ms": statistics.median(waits), "p99_ms": waits[int(len(waits) * 0.99) - 1], "jobs": float(pings)}
 
 
-#: The public mix for the fault phase: what readers of an embedding site request, by weight.
-MIX = (("/widget/demo.svg", 30), ("/widget/demo", 15), ("/api/v1/campaigns/demo", 15), ("/embed.js", 5),
-       ("/widget/demo.png", 5), ("/oembed?url={base}/c/demo", 5), ("/support", 15),
-       ("/c/demo", 10))
+#: The public mix for the fault phase, by weight: what the readers of articles that embed the
+#: widget request (its image, iframe, script and JSON on every page view), with one in twenty
+#: opening the support page or a campaign's page. A first run with a quarter of the requests on
+#: those two pages (125 full pages a second) saturated this 2-vCPU machine at 251 requests a
+#: second; see docs/performance.md.
+MIX = (("/widget/demo.svg", 35), ("/widget/demo", 20), ("/api/v1/campaigns/demo", 20), ("/embed.js", 8),
+       ("/widget/demo.png", 7), ("/oembed?url={base}/c/demo", 5), ("/support", 3), ("/c/demo", 2))
 
 
 class MixedLoad:
@@ -339,8 +343,7 @@ class MixedLoad:
     as a lower rate. The paths follow MIX in a fixed, shuffled order.
     """
 
-    def __init__(self, base: str, rate: float, seconds: float, threads: int = 24) -> None:
-        import http.client
+    def __init__(self, base: str, rate: float, seconds: float, threads: int = 48) -> None:
         import random
         from urllib.parse import urlsplit
 
@@ -387,7 +390,7 @@ class MixedLoad:
                 if response.getheader("connection", "").lower() == "close":
                     connection.close()
                     connection = None
-            except OSError:
+            except (OSError, self.http_client.HTTPException):  # reset, refused, cut short: status 0
                 if connection is not None:
                     connection.close()
                 connection = None
@@ -452,7 +455,7 @@ class Admin:
                 return int(response.status), response.headers.get("Location", ""), response.read().decode()
         except urllib.error.HTTPError as exc:
             return int(exc.code), exc.headers.get("Location", ""), exc.read().decode(errors="replace")
-        except OSError:
+        except (OSError, http.client.HTTPException):
             return 0, "", ""
 
     @staticmethod

@@ -57,6 +57,10 @@ def ledger(session: Session) -> None:
     new_donation(session, campaign, "0.00012345", "BTC", received_at=whole + timedelta(seconds=1, microseconds=1))
     new_donation(session, campaign, "-5.00", source="adjustment", reason="+correction", received_at=whole)
     new_donation(session, other, "1500", received_at=whole, status="pending", donor_name="Zoë Ж")
+    # Cells the csv module must quote: a comma, a quote, line breaks.
+    new_donation(session, campaign, "3", received_at=whole, donor_name='Ann "Nan", Lee',
+                 message="line one\nline two\r\nthree", is_public=True)
+    new_donation(session, campaign, "4", received_at=whole, donor_name="carriage\rreturn", message="a,b")
 
 
 def test_rows_equal_the_typed_values(session: Session) -> None:
@@ -64,7 +68,7 @@ def test_rows_equal_the_typed_values(session: Session) -> None:
     expected = [typed_row(d, d.campaign.slug) for d in session.scalars(select(Donation).order_by(Donation.id))]
     rows = list(iter_donation_rows(session))
     assert rows == expected
-    assert len(rows) == 5 and all(len(row) == len(DONATION_COLUMNS) for row in rows)
+    assert len(rows) == 7 and all(len(row) == len(DONATION_COLUMNS) for row in rows)
     # The times with and without microseconds, and a rate with eight places, came through.
     assert {row[16] for row in rows} >= {"2026-11-02T08:00:00+00:00", "2026-11-02T08:00:00.000007+00:00"}
     assert "63250.12345678" in {row[6] for row in rows}
@@ -80,12 +84,20 @@ def test_one_campaign_only(session: Session) -> None:
 def test_csv_neutralises_every_text_cell(session: Session) -> None:
     ledger(session)
     out = io.StringIO()
-    assert export_csv(session, out) == 5
+    assert export_csv(session, out) == 7
     table = list(csv.reader(io.StringIO(out.getvalue())))
     assert tuple(table[0]) == DONATION_COLUMNS
     expected = [[neutralise_cell(value) for value in typed_row(d, d.campaign.slug)]
                 for d in session.scalars(select(Donation).order_by(Donation.id))]
     assert table[1:] == expected
+    # Character for character what the csv module writes for each row (the export joins plain
+    # lines itself), with every cell holding a line break quoted, a lone "\r" included.
+    def written(cells: list[str]) -> str:
+        line = io.StringIO()
+        csv.writer(line, lineterminator="\r\n").writerow(cells)
+        return line.getvalue()[:-2]
+    assert out.getvalue() == "\n".join(written(list(cells)) for cells in [DONATION_COLUMNS, *expected]) + "\n"
+    assert '"Ann ""Nan"", Lee"' in out.getvalue() and '"carriage\rreturn"' in out.getvalue()
     cells = {cell for row in table[1:] for cell in row}
     assert {"'=HYPERLINK(1)", "''quoted", "'-x", "'+correction", "-5.00", "true", "false"} <= cells
 
@@ -93,7 +105,7 @@ def test_csv_neutralises_every_text_cell(session: Session) -> None:
 def test_json_equals_the_typed_values(session: Session) -> None:
     ledger(session)
     out = io.StringIO()
-    assert export_json(session, out) == 5
+    assert export_json(session, out) == 7
     donations = json.loads(out.getvalue())["donations"]
     expected = [dict(zip(DONATION_COLUMNS, typed_row(d, d.campaign.slug), strict=True))
                 for d in session.scalars(select(Donation).order_by(Donation.id))]
