@@ -110,6 +110,9 @@ def test_json_equals_the_typed_values(session: Session) -> None:
     expected = [dict(zip(DONATION_COLUMNS, typed_row(d, d.campaign.slug), strict=True))
                 for d in session.scalars(select(Donation).order_by(Donation.id))]
     assert donations == expected
+    # Each record is written as json.dumps writes it (the export fills a template itself).
+    for record in expected:
+        assert "\n  " + json.dumps(record, ensure_ascii=False) in out.getvalue()
 
 
 def test_stored_text_forms() -> None:
