@@ -1,6 +1,7 @@
 """The `tracker` command line: demo data, recording, admins, export and re-import."""
 
 import csv
+import hashlib
 import io
 import json
 
@@ -103,6 +104,12 @@ def test_create_admin_reads_the_password_never_from_an_argument(cli, session):
 def test_json_export_restores_the_same_ledger_and_reimport_adds_nothing(cli, session, clean_db, tmp_path):
     cli("demo")
     cli("record-donation", "demo", "7", "USD", "--pending")
+    # An article's gift and a renewal: a backup keeps what the by-article report and the
+    # recurring mark read.
+    first, second = session.scalars(select(Donation).order_by(Donation.id).limit(2))
+    first.ref, second.recurring = "https://news.example/2026/budget", True
+    marked = {first.uid: ("https://news.example/2026/budget", False), second.uid: (None, True)}
+    session.commit()
     before = campaign_progress(session, session.scalar(select(Campaign)))
     uids = set(session.scalars(select(Donation.uid)))
     assert cli("export", "--format", "json", "-o", "backup.json").exit_code == 0
@@ -118,6 +125,11 @@ def test_json_export_restores_the_same_ledger_and_reimport_adds_nothing(cli, ses
     after = campaign_progress(session, campaign)
     assert (after.raised, after.pending, after.donors) == (before.raised, before.pending, before.donors)
     assert set(session.scalars(select(Donation.uid))) == uids
+    restored = {uid: (ref, recurring) for uid, ref, recurring in session.execute(
+        select(Donation.uid, Donation.ref, Donation.recurring).where(Donation.uid.in_(marked)))}
+    assert restored == marked
+    assert session.scalar(select(func.count()).select_from(Donation).where(
+        (Donation.ref.is_not(None)) | Donation.recurring)) == 2
     assert session.scalar(select(func.count()).select_from(ExchangeRate)) == 2
     assert session.scalar(select(func.count()).select_from(PaymentMethod)) == 3
 
@@ -196,6 +208,16 @@ def test_rows_without_ids_are_imported_once_even_when_imported_again(cli, sessio
     again = cli("import", "bank.csv")
     assert "imported 0 donations, skipped 3" in again.output
     assert session.scalar(select(func.count()).select_from(Donation)) == 43
+    # The uid is the one made before the export gained ref and recurring (December 2026): a
+    # file imported then and again now is still the same gifts.
+    columns = ("campaign", "amount", "currency", "goal_amount", "goal_currency", "rate", "rate_source", "rate_as_of",
+               "source", "external_id", "status", "donor_name", "message", "is_public", "reason", "received_at",
+               "recorded_at")
+    ann = {"campaign": "demo", "amount": "5.00", "currency": "USD", "received_at": "2026-11-01T10:00:00+00:00",
+           "donor_name": "Ann"}
+    content = json.dumps({key: ann.get(key, "") for key in columns}, sort_keys=True)
+    assert session.scalar(select(Donation.donor_name).where(
+        Donation.uid == hashlib.sha256(f"{content}#2".encode()).hexdigest()[:32])) == "Ann"
 
 
 def test_nul_characters_are_refused_in_one_line(cli, session):

@@ -40,7 +40,7 @@ def typed_row(donation: Donation, slug: str) -> tuple[object, ...]:
             format(donation.rate, "f") if donation.rate is not None else None, donation.rate_source,
             iso(donation.rate_as_of), donation.source, donation.external_id, donation.status, donation.donor_name,
             donation.message, donation.is_public, donation.reason, iso(donation.received_at),
-            iso(donation.recorded_at))
+            iso(donation.recorded_at), donation.ref, donation.recurring)
 
 
 def ledger(session: Session) -> None:
@@ -51,10 +51,14 @@ def ledger(session: Session) -> None:
                 "manual", CLI)
     session.commit()
     whole = datetime(2026, 11, 2, 8, 0, tzinfo=timezone.utc)
-    new_donation(session, campaign, "12.50", received_at=whole, donor_name="=HYPERLINK(1)", is_public=True)
+    new_donation(session, campaign, "12.50", received_at=whole, donor_name="=HYPERLINK(1)", is_public=True,
+                 ref="https://news.example/2026/budget")
     new_donation(session, campaign, "10", "EUR", received_at=whole + timedelta(microseconds=7),
                  message="'quoted", external_id="-x")
-    new_donation(session, campaign, "0.00012345", "BTC", received_at=whole + timedelta(seconds=1, microseconds=1))
+    renewal = new_donation(session, campaign, "0.00012345", "BTC", ref="-dash-slug",
+                           received_at=whole + timedelta(seconds=1, microseconds=1))
+    renewal.recurring = True  # as the processors mark a subscription's renewal
+    session.commit()
     new_donation(session, campaign, "-5.00", source="adjustment", reason="+correction", received_at=whole)
     new_donation(session, other, "1500", received_at=whole, status="pending", donor_name="Zoë Ж")
     # Cells the csv module must quote: a comma, a quote, line breaks.
@@ -99,7 +103,9 @@ def test_csv_neutralises_every_text_cell(session: Session) -> None:
     assert out.getvalue() == "\n".join(written(list(cells)) for cells in [DONATION_COLUMNS, *expected]) + "\n"
     assert '"Ann ""Nan"", Lee"' in out.getvalue() and '"carriage\rreturn"' in out.getvalue()
     cells = {cell for row in table[1:] for cell in row}
-    assert {"'=HYPERLINK(1)", "''quoted", "'-x", "'+correction", "-5.00", "true", "false"} <= cells
+    assert {"'=HYPERLINK(1)", "''quoted", "'-x", "'+correction", "-5.00", "true", "false", "'-dash-slug"} <= cells
+    assert [row[-2:] for row in table[1:4]] == [["https://news.example/2026/budget", "false"], ["", "false"],
+                                                ["'-dash-slug", "true"]]
 
 
 def test_json_equals_the_typed_values(session: Session) -> None:

@@ -59,6 +59,17 @@ def test_a_stripe_export_is_recognised_and_re_importing_adds_nothing(cli, sessio
     assert len(ledger(session, "stripe")) == 3
 
 
+def test_a_stripe_export_keeps_the_article_of_its_ref_metadata(cli, session, make_campaign, tmp_path):
+    make_campaign("demo")
+    header, first, *_ = (FIXTURES / "stripe_payments_export.csv").read_text().splitlines()
+    path = copy(tmp_path, "stripe.csv", f"{header},ref (metadata)\n{first},budget-2026\n")
+    assert cli("import", path, "--campaign", "demo").exit_code == 0
+    assert [gift.ref for gift in ledger(session, "stripe").values()] == ["budget-2026"]
+    bad = copy(tmp_path, "bad.csv", f"{header},ref (metadata)\n{first},two words\n")
+    refused = cli("import", bad, "--campaign", "demo")
+    assert refused.exit_code == 1 and "spaces or control characters" in refused.output
+
+
 def test_a_payment_seen_by_webhook_and_export_is_one_gift(cli, hooks, session, make_campaign, tmp_path):
     make_campaign("demo")
     make_campaign("spring-appeal")
@@ -92,19 +103,21 @@ def test_an_open_collective_export_counts_contributions_only(cli, session, make_
 
 def test_an_unknown_file_is_refused_with_its_columns_and_the_way_to_map_them(cli, session, make_campaign, tmp_path):
     make_campaign("demo")
-    text = "DateTime (UTC),From,Message,Received,Currency,TransactionId\n" \
-           "2026-11-02 10:00:00,Ko-fi Fan,Thanks!,3.00,USD,0a1fac0c\n"
+    text = "DateTime (UTC),From,Message,Received,Currency,TransactionId,Page\n" \
+           "2026-11-02 10:00:00,Ko-fi Fan,Thanks!,3.00,USD,0a1fac0c,https://News.example/story/?utm_source=x\n"
     path = copy(tmp_path, "kofi.csv", text)
     result = cli("import", path, "--campaign", "demo")
     assert result.exit_code != 0
-    assert "Columns found: DateTime (UTC), From, Message, Received, Currency, TransactionId" in result.output
+    assert "Columns found: DateTime (UTC), From, Message, Received, Currency, TransactionId, Page" in result.output
     assert "--map COLUMN=FIELD" in result.output and "Traceback" not in result.output
     mapped = cli("import", path, "--campaign", "demo", "--source", "kofi", "--map", "TransactionId=id",
                  "--map", "Received=amount", "--map", "Currency=currency", "--map", "DateTime (UTC)=date",
-                 "--map", "From=name", "--map", "Message=message")
+                 "--map", "From=name", "--map", "Message=message", "--map", "Page=ref")
     assert mapped.exit_code == 0, mapped.output
     [gift] = ledger(session, "kofi").values()
     assert (gift.amount_minor, gift.donor_name, gift.external_id) == (300, "Ko-fi Fan", "0a1fac0c")
+    # The article as a webhook would keep it (host lower-cased, query and trailing slash off).
+    assert gift.ref == "https://news.example/story"
     bad = cli("import", path, "--map", "Nope=id")
     assert bad.exit_code != 0 and "does not have: Nope" in bad.output
 

@@ -117,7 +117,7 @@ def _parse_time(value: Any, name: str, required: bool = True) -> datetime | None
     return moment
 
 
-def _flag(value: Any) -> bool:
+def _flag(value: Any, name: str = "is_public") -> bool:
     if isinstance(value, bool):
         return value
     text = str(value or "").strip().lower()
@@ -125,7 +125,7 @@ def _flag(value: Any) -> bool:
         return False
     if text in ("true", "1", "yes"):
         return True
-    raise DomainError(f"is_public {value!r} is not true or false")
+    raise DomainError(f"{name} {value!r} is not true or false")
 
 
 def _text(row: dict[str, Any], name: str) -> str:
@@ -208,6 +208,8 @@ def parse_donation(campaigns: dict[str, Campaign], row: dict[str, Any], book: Ra
         external_id=_text(row, "external_id").strip() or None,
         status=status, donor_name=_text(row, "donor_name").strip() or None,
         message=_text(row, "message").strip() or None, is_public=_flag(row.get("is_public")), reason=reason,
+        # Both added to the export in December 2026: a file made before has neither (no article, one-off).
+        ref=_text(row, "ref").strip() or None, recurring=_flag(row.get("recurring"), "recurring"),
         received_at=received_at, period_start=period_key(campaign, received_at),
         recorded_at=_parse_time(row.get("recorded_at"), "recorded_at", False) or now,
         recorded_by_id=actor.user_id, updated_at=now,
@@ -383,14 +385,23 @@ def _reason(exc: Exception) -> str:
     return "a value has the wrong type (text, a number, a list…)"
 
 
+#: Columns the export gained after content uids were first made: they count in a row's content
+#: only when set, so a file from before them gets the same uids again and re-importing it adds nothing.
+_LATER_COLUMNS = ("ref", "recurring")
+
+
+def _set(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.strip().lower() not in ("", "false", "0", "no"))
+
+
 def content_uid(row: dict[str, Any], seen: dict[str, int]) -> str:
     """A stable uid for a row that has neither uid nor external id, so re-importing it adds nothing.
 
     Made from the row's content plus how many identical rows came before it in the same
     file, so two genuinely identical gifts in one file stay two donations.
     """
-    content = json.dumps({key: str(row.get(key) or "") for key in DONATION_COLUMNS if key != "uid"},
-                         sort_keys=True)
+    content = json.dumps({key: str(row.get(key) or "") for key in DONATION_COLUMNS
+                          if key not in ("uid", *_LATER_COLUMNS) or _set(row.get(key))}, sort_keys=True)
     occurrence = seen[content] = seen.get(content, 0) + 1
     return hashlib.sha256(f"{content}#{occurrence}".encode()).hexdigest()[:32]
 

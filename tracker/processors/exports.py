@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Callable, Iterable
 
+from ..chains.receiving import clean_ref
 from ..donations.export import DONATION_COLUMNS
 from ..errors import DomainError
 from ..models import DONATION_SOURCES
@@ -94,10 +95,17 @@ def _iso(text: str) -> str:
 
 
 def _gift(line: int, *, campaign: str, amount: str, currency: str, when: str, source: str, external_id: str,
-          status: str = "confirmed", name: str = "", message: str = "", reason: str = "") -> tuple[int, dict[str, str]]:
+          status: str = "confirmed", name: str = "", message: str = "", reason: str = "",
+          ref: str = "") -> tuple[int, dict[str, str]]:
     return line, {"campaign": campaign, "amount": amount, "currency": currency.upper(), "received_at": when,
                   "source": source, "external_id": external_id, "status": status, "donor_name": name,
-                  "message": message, "is_public": "", "reason": reason}
+                  "message": message, "is_public": "", "reason": reason, "ref": ref}
+
+
+def _ref(text: str | None) -> str:
+    """An article reference as the webhooks keep it (clean_ref), so a gift from an export and
+    one from a webhook count for the same article in the by-article report."""
+    return clean_ref(text) or ""
 
 
 def _kept(gross: Decimal, refunded: Decimal) -> tuple[str, str, str]:
@@ -139,7 +147,8 @@ def _stripe(header: list[str], rows: list[tuple[int, dict[str, str]]], campaign:
             key = row.get("PaymentIntent ID") or row.get("id", "")
             out.rows.append(_gift(line, campaign=slug, amount=amount, currency=row.get("Currency", ""),
                                   when=_iso(row.get(created, "")), source="stripe", external_id=key, status=state,
-                                  name=row.get("Customer Description") or "", reason=reason))
+                                  name=row.get("Customer Description") or "", reason=reason,
+                                  ref=_ref(row.get("ref (metadata)"))))
         except DomainError as exc:
             out.errors.append((line, exc.message))
     return out
@@ -270,7 +279,8 @@ def _mapped(header: list[str], rows: list[tuple[int, dict[str, str]]], mapping: 
                 amount=row.get(mapping["amount"], ""), currency=row.get(mapping["currency"], ""),
                 when=_iso(row.get(mapping["date"], "")), source=source, external_id=row.get(mapping["id"], ""),
                 status="refunded" if refunded else "confirmed", name=row.get(mapping.get("name", ""), ""),
-                message=row.get(mapping.get("message", ""), ""), reason="refunded (export)" if refunded else ""))
+                message=row.get(mapping.get("message", ""), ""), reason="refunded (export)" if refunded else "",
+                ref=_ref(row.get(mapping.get("ref", "")))))
         except DomainError as exc:
             out.errors.append((line, exc.message))
     return out
