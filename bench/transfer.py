@@ -4,8 +4,9 @@ Runs the real command (`python -m tracker`) against a fresh database, so the fig
 parsing, checking, the set-based insert and the totals; on SQLite and, when reachable, on
 PostgreSQL. The export is timed twice: of the imported ledger, and after the ledger is filled
 up (set-based, as bench/scale.py does) to a million gifts, the size the Scale issue measured
-it at; each with the command's peak memory. Results go to bench/results/transfer.json and are
-copied into docs/performance.md.
+it at; each with the command's peak memory. At both sizes the admin's CSV download is timed
+too, through `tracker serve` (one gunicorn worker) with the worker's memory. Results go to
+bench/results/transfer.json and are copied into docs/performance.md.
 
     python bench/transfer.py                                  # 100,000 rows, export also at 1,000,000
     python bench/transfer.py --rows 20000 --export-rows 0     # a quicker look
@@ -128,7 +129,99 @@ def export_figures(config: Path, work: Path, rows: int, label: str) -> dict[str,
         figures.update({f"{label}export_{fmt}_seconds": round(seconds, 2),
                         f"{label}export_{fmt}_rows_per_second": round(rows / seconds),
                         f"{label}export_{fmt}_peak_mb": memory})
+    figures.update({f"{label}download_{key}": value for key, value in admin_download(config, work, rows).items()})
     return figures
+
+
+ADMIN_EMAIL, ADMIN_PASSWORD = "bench@example.org", "bench admin password 0123"
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _rss_kb(pid: int, field: str = "VmRSS:") -> int:
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return 0
+    return next((int(line.split()[1]) for line in lines if line.startswith(field)), 0)
+
+
+def admin_download(config: Path, work: Path, rows: int) -> dict[str, float]:
+    """The admin's CSV download (/admin/donations/export.csv) through `tracker serve`, as a browser gets it.
+
+    One gunicorn worker (the production server of `tracker serve`, gthread, 30 s timeout); a
+    signed-in owner downloads the whole ledger; the figures are the download's time, its
+    rows per second, the worker's resident memory before it and at its highest during it (read
+    after every megabyte that arrives), and the worker's high-water mark (VmHWM) before and after.
+    The rows are counted in what arrived, so a download cut short by a worker timeout fails here.
+    """
+    import http.cookiejar
+    import re
+    import socket
+    import urllib.parse
+    import urllib.request
+
+    env = {**os.environ, "TRACKER_CONFIG": str(config)}
+    if not (work / "admin-made").exists():
+        subprocess.run([sys.executable, "-m", "tracker", "create-admin", ADMIN_EMAIL, "--password-stdin"],
+                       env=env, check=True, capture_output=True, input=f"{ADMIN_PASSWORD}\n".encode())
+        (work / "admin-made").touch()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    database = next(line for line in config.read_text().splitlines() if line.startswith("url"))
+    served = work / "serve.toml"
+    served.write_text(f'environment = "production"\ninstance_path = "{work / "instance"}"\n'
+                      f'[site]\nurl = "http://127.0.0.1:{port}"\n'
+                      f'[security]\nsecret_key = "bench-secret-0123456789abcdef"\nsecure_cookies = false\n'
+                      f'[database]\n{database}\n[server]\nworkers = 1\n', encoding="utf-8")
+    server = subprocess.Popen([sys.executable, "-m", "tracker", "serve", "--port", str(port)], cwd=work,
+                              env={**env, "TRACKER_CONFIG": str(served)}, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                page = opener.open(base + "/admin/login", timeout=10).read().decode()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise SystemExit("tracker serve did not answer") from None
+                time.sleep(0.3)
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]*)"', page)
+        form = urllib.parse.urlencode({"csrf_token": token[1] if token else "", "email": ADMIN_EMAIL,
+                                       "password": ADMIN_PASSWORD, "next": ""}).encode()
+        if "/login" in opener.open(base + "/admin/login", data=form, timeout=10).geturl():
+            raise SystemExit("could not sign in to the admin")
+        opener.open(base + "/admin/donations", timeout=30).read()  # warm: the worker as it serves pages
+        [worker] = _children(server.pid)
+        before, high_before, peak = _rss_kb(worker), _rss_kb(worker, "VmHWM:"), 0
+        started = time.perf_counter()
+        lines = size = 0
+        with opener.open(base + "/admin/donations/export.csv", timeout=60) as response:
+            while chunk := response.read(1 << 20):
+                lines += chunk.count(b"\n")
+                size += len(chunk)
+                peak = max(peak, _rss_kb(worker))
+        seconds = time.perf_counter() - started
+        high_after = _rss_kb(worker, "VmHWM:")
+        if lines - 1 < rows:  # quoted line breaks can only add lines
+            raise SystemExit(f"the download stopped after {lines - 1} of {rows} rows")
+        if _children(server.pid) != [worker]:
+            raise SystemExit("the worker was replaced during the download (a timeout?)")
+        return {"seconds": round(seconds, 2), "rows_per_second": round(rows / seconds), "megabytes": size >> 20,
+                "worker_mb_before": before // 1024, "worker_peak_mb": peak // 1024,
+                "worker_high_water_mb_before": high_before // 1024, "worker_high_water_mb_after": high_after // 1024}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def run(url: str, rows: int, work: Path, export_rows: int) -> dict[str, float]:

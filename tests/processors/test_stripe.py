@@ -247,3 +247,25 @@ def test_verified_events_of_any_shape_are_kept_never_a_500(hooks, session, make_
     assert {e.state for e in inbox(session)} >= {"failed", "ignored"}
     nul = {"id": "evt_\u0000", "type": "checkout.session.completed", "data": {"object": {}}}
     assert send_stripe(hooks, nul).status_code == 200
+
+
+def test_a_webhook_while_the_database_is_away_is_a_503_to_send_again_without_a_traceback(settings_factory, caplog):
+    import logging
+
+    from processor_helpers import processor_overrides
+
+    from tracker import create_app
+
+    app = create_app(settings_factory(**processor_overrides(),
+                                      **{"database.url": "postgresql+psycopg://nobody@127.0.0.1:9/none"}))
+    try:
+        with caplog.at_level(logging.INFO):
+            for _ in range(3):  # a processor's retries during an outage
+                response = send_stripe(app.test_client(), fixture("stripe_checkout_session_completed.json"))
+                assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+                assert "send it again" in response.json["error"]
+    finally:
+        app.extensions["tracker_engine"].dispose()
+    # Logged as an outage (at most a line a minute), not as a traceback per delivery.
+    assert not [record for record in caplog.records if record.exc_info]
+    assert all("could not be stored" not in record.getMessage() for record in caplog.records)

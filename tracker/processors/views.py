@@ -15,8 +15,10 @@ from ..models import utcnow
 from ..web import db
 from ..web.access import requires
 from ..web.context import settings
+from ..web.errors import RETRY_AFTER, database_unavailable
 from ..web.extensions import csrf
 from ..web.forms import ActionForm
+from ..web.logs import outage_note
 from ..web.urls import public_base_url
 from . import btcpay
 from .common import MAX_BODY, Refused
@@ -85,10 +87,21 @@ def _answer(processor: str) -> tuple[Response, int]:
     try:
         event, created = receive(db(), settings(), processor, delivery, body, now=now, fetch_invoice=fetch)
         db().commit()
-    except SQLAlchemyError:
-        db().rollback()
-        log.exception("%s webhook %s could not be stored", processor, delivery.event_id)
-        return jsonify(error="the event could not be stored now; send it again"), 503
+    except SQLAlchemyError as exc:
+        try:
+            db().rollback()
+        except SQLAlchemyError:
+            pass  # the connection is gone; the request's teardown closes the session
+        if database_unavailable(exc):
+            # An outage: one line a minute, not a traceback per delivery (the processor sends
+            # it again, and its retries during a long outage would fill the log).
+            outage_note(f"database:{type(exc).__name__}",
+                        f"{processor} webhook {delivery.event_id} not stored: the database is not answering")
+        else:
+            log.exception("%s webhook %s could not be stored", processor, delivery.event_id)
+        response = jsonify(error="the event could not be stored now; send it again")
+        response.headers["Retry-After"] = str(RETRY_AFTER)
+        return response, 503
     log.info("%s webhook %s (%s): %s %s", processor, delivery.event_id, delivery.event_type,
              event.state if created else "already received", event.reason)
     return jsonify(event=event.id, state=event.state, replay=not created), 200
