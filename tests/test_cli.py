@@ -366,6 +366,28 @@ def test_a_site_is_provisioned_from_a_script_campaigns_and_payment_methods(cli, 
     assert {"campaign.archived"} <= actions and any(a.startswith("payment_method") for a in actions), actions
 
 
+def test_campaign_texts_in_another_language_from_the_command_line(cli, session):
+    added = cli("campaign", "add", "lights", "5000", "EUR", "--title", "Keep the lights on", "--status", "active",
+                "--translation", "de:title=Das Licht anlassen", "--translation", "de:description=Server & Kaffee")
+    assert added.exit_code == 0, added.output
+    campaign = session.scalar(select(Campaign).where(Campaign.slug == "lights"))
+    assert campaign.translations == {"de": {"title": "Das Licht anlassen", "description": "Server & Kaffee"}}
+    # An edit changes the texts it names, keeps the others, and an empty text removes one.
+    assert cli("campaign", "edit", "lights", "--translation", "de:title=Licht an", "--translation",
+               "de:description=").exit_code == 0
+    assert cli("campaign", "edit", "lights", "--target", "6000").exit_code == 0
+    session.rollback()
+    assert campaign.translations == {"de": {"title": "Licht an"}} and campaign.target_minor == 600000
+    for value, message in (("de-title=x", "LOCALE:FIELD=TEXT"), ("fr:title=x", "'fr' is not one of the site's other "
+                            "languages (de; site.locales"), ("en:title=x", "default language: use --title or --description"),
+                           ("de:subtitle=x", "unknown translated text 'subtitle'"),
+                           ("de:title=" + "x" * 201, "at most 200 characters")):
+        refused = cli("campaign", "edit", "lights", "--translation", value)
+        assert refused.exit_code == 1 and message in refused.output and "Traceback" not in refused.output, value
+    session.rollback()
+    assert campaign.translations == {"de": {"title": "Licht an"}}
+
+
 def test_the_command_line_loads_no_web_framework_and_no_migrations_for_help():
     import subprocess
     import sys

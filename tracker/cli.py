@@ -394,7 +394,34 @@ _CAMPAIGN_OPTIONS = [
                  help="Draft campaigns are not public (readers get a 404)."),
     click.option("--milestone", "milestones", multiple=True, metavar="AMOUNT=LABEL",
                  help="A tick on the bar, in the goal currency; repeat for several (replaces them on edit)."),
+    click.option("--translation", "translations", multiple=True, metavar="LOCALE:FIELD=TEXT",
+                 help="The title or description in another language, e.g. --translation 'de:title=Das Licht "
+                      "anlassen'; repeat for several; an empty TEXT removes one (readers of that language "
+                      "see the default instead)."),
 ]
+
+
+def _translations(ctx: Context, values: tuple[str, ...],
+                  kept: dict[str, dict[str, str]] | None) -> dict[str, dict[str, str]] | None:
+    """`--translation` values merged into the campaign's texts; None (keep them) when none is given."""
+    if not values:
+        return None
+    site = ctx.settings.site
+    others = [locale for locale in site.locales if locale != site.default_locale]
+    merged = {locale: dict(texts) for locale, texts in (kept or {}).items()}
+    for value in values:
+        name, separator, text = value.partition("=")
+        locale, colon, field = (part.strip() for part in name.partition(":"))
+        if not separator or not colon or not locale or not field:
+            fail(f"--translation {value!r}: write LOCALE:FIELD=TEXT, e.g. --translation 'de:title=Das Licht anlassen'")
+        if locale == site.default_locale:
+            fail(f"--translation {value!r}: {locale} is the site's default language: use --title or --description for it")
+        if locale not in others:
+            # A text in a language the site does not offer would never be shown.
+            fail(f"--translation {value!r}: {locale!r} is not one of the site's other languages "
+                 f"({', '.join(others) or 'none'}; site.locales in the configuration)")
+        merged.setdefault(locale, {})[field] = text
+    return merged
 
 
 def _campaign_options(func: F) -> F:
@@ -411,7 +438,8 @@ def _campaign_options(func: F) -> F:
 @pass_context
 @domain_errors
 def campaign_add(ctx: Context, slug: str, target: str, currency: str, title: str | None, description: str | None,
-                 period: str | None, zone: str | None, status: str | None, milestones: tuple[str, ...]) -> None:
+                 period: str | None, zone: str | None, status: str | None, milestones: tuple[str, ...],
+                 translations: tuple[str, ...]) -> None:
     """Add a campaign: `tracker campaign add lights 5000 EUR --title "Keep the lights on" --status active`."""
     from .campaigns.operations import CampaignInput, save_campaign
     from .money import Money
@@ -419,7 +447,8 @@ def campaign_add(ctx: Context, slug: str, target: str, currency: str, title: str
     money = Money.parse(target, currency.upper())
     data = CampaignInput(slug=slug, title=title or slug, target=money, period=period or "once",
                          timezone=zone or "UTC", description=description or "", status=status or "draft",
-                         milestones=_milestones(milestones, money.currency))
+                         milestones=_milestones(milestones, money.currency),
+                         translations=_translations(ctx, translations, None))
     with ctx.session() as session:
         campaign = save_campaign(session, data, actor=cli_actor())
         session.flush()
@@ -449,7 +478,8 @@ def campaign_list(ctx: Context) -> None:
 @pass_context
 @domain_errors
 def campaign_edit(ctx: Context, slug: str, target: str | None, title: str | None, description: str | None,
-                  period: str | None, zone: str | None, status: str | None, milestones: tuple[str, ...]) -> None:
+                  period: str | None, zone: str | None, status: str | None, milestones: tuple[str, ...],
+                  translations: tuple[str, ...]) -> None:
     """Change what the options name; everything else stays as it is."""
     from .campaigns.operations import CampaignInput, MilestoneInput, get_campaign, save_campaign
     from .money import Money
@@ -464,7 +494,8 @@ def campaign_edit(ctx: Context, slug: str, target: str | None, title: str | None
             period=period or campaign.period, timezone=zone or campaign.timezone,
             description=campaign.description if description is None else description,
             starts_at=campaign.starts_at, ends_at=campaign.ends_at, status=status or campaign.status,
-            milestones=_milestones(milestones, currency) if milestones else kept, display=campaign.display)
+            milestones=_milestones(milestones, currency) if milestones else kept, display=campaign.display,
+            translations=_translations(ctx, translations, campaign.translations))
         save_campaign(session, data, actor=cli_actor(), campaign=campaign)
         click.echo(f"changed campaign {campaign.slug}")
 
