@@ -415,7 +415,8 @@ def _translations(ctx: Context, values: tuple[str, ...],
         if not separator or not colon or not locale or not field:
             fail(f"--translation {value!r}: write LOCALE:FIELD=TEXT, e.g. --translation 'de:title=Das Licht anlassen'")
         if locale == site.default_locale:
-            fail(f"--translation {value!r}: {locale} is the site's default language: use --title or --description for it")
+            fail(f"--translation {value!r}: {locale} is the site's default language: "
+                 "use --title or --description for it")
         if locale not in others:
             # A text in a language the site does not offer would never be shown.
             fail(f"--translation {value!r}: {locale!r} is not one of the site's other languages "
