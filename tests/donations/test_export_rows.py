@@ -13,8 +13,9 @@ import json
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
+import pytest
 from factories import CLI, new_campaign, new_donation
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from tracker.donations.export import (
@@ -133,3 +134,18 @@ def test_stored_text_forms() -> None:
     assert _rate_raw(None) is None
     assert _rate_raw("1.0825") == "1.0825"
     assert _rate_raw("1E+2") == format(Decimal("1E+2"), "f") == "100"
+
+
+def test_stored_times_the_database_does_not_rewrite_are_parsed(session: Session) -> None:
+    """Text SQLAlchemy did not write (a hand-made row, an old tool) goes through `_iso_raw` on SQLite."""
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("PostgreSQL stores timestamptz: there is no other text to meet")
+    ledger(session)
+    first = session.scalars(select(Donation).order_by(Donation.id)).first()
+    session.execute(text("UPDATE donation SET received_at = '2026-11-02 09:30:00', "
+                         "rate_as_of = '2026-10-31 12:00:00.250000' WHERE id = :id"), {"id": first.id})
+    session.commit()
+    row = next(iter_donation_rows(session))
+    assert row[16] == "2026-11-02T09:30:00+00:00" and row[8] == "2026-10-31T12:00:00.250000+00:00"
+    session.expire_all()
+    assert row == typed_row(session.get(Donation, first.id), "rows")
