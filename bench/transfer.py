@@ -91,7 +91,8 @@ def fill_up(url: str, rows: int) -> None:
     """Add gifts to campaign "bench" until the ledger holds `rows`, set-based (as bench/scale.py fills)."""
     from datetime import datetime, timedelta, timezone
 
-    from sqlalchemy import func, insert, select
+    from ledger_fill import gift, insert_gifts
+    from sqlalchemy import func, select
 
     from tracker.donations.ledger import rebuild_totals
     from tracker.models import Campaign, Donation
@@ -101,20 +102,11 @@ def fill_up(url: str, rows: int) -> None:
         have = connection.scalar(select(func.count()).select_from(Donation)) or 0
         campaign = connection.scalar(select(Campaign.id).where(Campaign.slug == "bench"))
         now = datetime.now(timezone.utc)
-        batch: list[dict[str, object]] = []
-        for index in range(have, rows):
-            minor = 100 + index % 50_000
-            batch.append(dict(uid=uuid.uuid4().hex, campaign_id=campaign, amount_minor=minor, currency="USD",
-                              goal_amount_minor=minor, goal_currency="USD", source="import",
-                              external_id=f"fill-{index}", status="confirmed", donor_name=f"Reader {index}",
-                              message="Thank you" if index % 3 == 0 else None, is_public=index % 2 == 0,
-                              reason="", received_at=now - timedelta(seconds=index), period_start=now,
-                              recorded_at=now, updated_at=now))
-            if len(batch) == 20_000:
-                connection.execute(insert(Donation), batch)
-                batch = []
-        if batch:
-            connection.execute(insert(Donation), batch)
+        insert_gifts(connection, (
+            gift(campaign, 100 + index % 50_000, now, external_id=f"fill-{index}", donor_name=f"Reader {index}",
+                 message="Thank you" if index % 3 == 0 else None, is_public=index % 2 == 0,
+                 received_at=now - timedelta(seconds=index))
+            for index in range(have, rows)))
     from tracker.db import make_sessionmaker
     with make_sessionmaker(engine)() as session:
         rebuild_totals(session, session.get(Campaign, campaign))
@@ -167,10 +159,9 @@ def admin_download(config: Path, work: Path, rows: int) -> dict[str, float]:
     import urllib.request
 
     env = {**os.environ, "TRACKER_CONFIG": str(config)}
-    if not (work / "admin-made").exists():
-        subprocess.run([sys.executable, "-m", "tracker", "create-admin", ADMIN_EMAIL, "--password-stdin"],
-                       env=env, check=True, capture_output=True, input=f"{ADMIN_PASSWORD}\n".encode())
-        (work / "admin-made").touch()
+    # Refused (and harmless) when the account is there from the first call on this database.
+    subprocess.run([sys.executable, "-m", "tracker", "create-admin", ADMIN_EMAIL, "--password-stdin"],
+                   env=env, check=False, capture_output=True, input=f"{ADMIN_PASSWORD}\n".encode())
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

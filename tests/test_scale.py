@@ -33,6 +33,10 @@ PAGES = ["/support", "/c/big", "/widget/big", "/widget/big.svg", "/api/v1/campai
          "/admin/donations?date_from=2026-01-01&date_to=2026-01-31", "/admin/audit", "/admin/campaigns",
          "/admin/campaigns/big"]
 
+#: Downloads that read every gift: a scan of the ledger in its own order is what they are, a
+#: sort of it or a statement per row is not.
+EXPORTS = ["/admin/donations/export.csv", "/admin/donations/export.csv?campaign={id}"]
+
 
 def add_gifts(engine: Any, campaign_id: int, count: int, start: int) -> None:
     now = utcnow()
@@ -80,7 +84,9 @@ def plan(engine: Any, statement: str, parameters: Any) -> str:
     return "\n".join(" ".join(str(c) for c in row) for row in rows)
 
 
-def ledger_read_problems(engine: Any, url: str, statements: list[tuple[str, Any]]) -> list[str]:
+def ledger_read_problems(engine: Any, url: str, statements: list[tuple[str, Any]], *,
+                         whole: bool = False) -> list[str]:
+    """Statements reading the ledger that sort it or (unless `whole`: an export) scan all of it."""
     problems = []
     for statement, parameters in statements:
         if not re.search(r"\bFROM donation\b", statement):
@@ -93,7 +99,7 @@ def ledger_read_problems(engine: Any, url: str, statements: list[tuple[str, Any]
             scans_all = "Seq Scan on donation" in explained
             # A sort of the few rows a filter matches is fine; a sort of the ledger is not.
             sorts = any(int(rows) > 100 for rows in re.findall(r"Sort  \(cost=[\d.]+ rows=(\d+)", explained))
-        if scans_all or sorts:
+        if (scans_all and not whole) or sorts:
             problems.append(f"{url}: {statement[:160]}…\n{explained}")
     return problems
 
@@ -102,7 +108,8 @@ def test_every_page_reads_indexes_in_order_and_sends_no_query_per_row(app, auth,
     campaign = make_campaign("big", period="monthly", status="active")
     auth.login(role="owner")
     engine = app.extensions["tracker_engine"]
-    urls = [url.format(id=campaign.id) for url in PAGES]
+    urls = [url.format(id=campaign.id) for url in PAGES + EXPORTS]
+    exports = {url.format(id=campaign.id) for url in EXPORTS}
 
     add_gifts(engine, campaign.id, 1000, 0)
     with session.begin():
@@ -120,7 +127,7 @@ def test_every_page_reads_indexes_in_order_and_sends_no_query_per_row(app, auth,
         statements = record(app, client, url)
         if len(statements) > small[url]:
             problems.append(f"{url}: {len(statements)} statements at 20,000 gifts, {small[url]} at 1,000")
-        problems += ledger_read_problems(engine, url, statements)
+        problems += ledger_read_problems(engine, url, statements, whole=url in exports)
     assert problems == [], "\n\n".join(problems)
 
 

@@ -282,6 +282,8 @@ class Donation(Base):
         Index("ix_donation_wall", "campaign_id", "received_at", "id",
               sqlite_where=text(WALL), postgresql_where=text(WALL)),
         Index("ix_donation_wall_all", "received_at", "id", sqlite_where=text(WALL), postgresql_where=text(WALL)),
+        # One campaign's gifts in ledger order: its CSV export (migration 0010).
+        Index("ix_donation_campaign_id", "campaign_id", "id"),
         # The "by article" report: gifts per ref of one campaign.
         Index("ix_donation_campaign_ref", "campaign_id", "ref", "received_at"),
     )
