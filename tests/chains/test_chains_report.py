@@ -41,6 +41,39 @@ def test_gifts_and_totals_per_article_period_by_period(session):
     assert [(p.start.month, p.gifts, p.total.minor) for p in rows[0].periods] == [(12, 1, 2000), (11, 1, 10000)]
 
 
+def test_the_article_totals_are_kept_by_the_ledger_and_read_without_the_gifts(session, engine):
+    from factories import CLI, counting_statements
+
+    from tracker.donations.ledger import (
+        confirm_donation,
+        correct_donation,
+        rebuild_totals,
+        refund_donation,
+        verify_totals,
+    )
+    from tracker.models import ArticleTotal, Donation
+
+    campaign = _ledger(session)
+    gifts = {d.external_id: d for d in session.query(Donation)}
+    confirm_donation(session, gifts["d"], actor=CLI)  # the pending 999 now counts for article two
+    refund_donation(session, gifts["a"], actor=CLI, reason="chargeback")  # November's 100 no longer does
+    correct_donation(session, gifts["b"], campaign, actor=CLI, reason="typo", amount=Money.parse("25", "USD"))
+    session.commit()
+    assert verify_totals(session, campaign) == []
+    with counting_statements(engine) as statements:
+        rows = by_article(session, campaign)
+    assert [(r.ref, r.gifts, str(r.total)) for r in rows] == [("article-two", 2, "1029.00 USD"),
+                                                             ("article-one", 1, "25.00 USD")]
+    assert statements and not any("FROM donation" in statement for statement in statements), statements
+    # A total out of step with the ledger is reported; rebuilding puts it right.
+    session.query(ArticleTotal).filter(ArticleTotal.ref == "article-two").update({"gift_count": 7})
+    session.commit()
+    assert any("article article-two" in problem for problem in verify_totals(session, campaign))
+    rebuild_totals(session, campaign)
+    session.commit()
+    assert verify_totals(session, campaign) == []
+
+
 def test_the_json_api_gives_one_campaigns_articles(client, session):
     _ledger(session)
     answer = client.get("/api/v1/campaigns/news/articles")

@@ -19,7 +19,16 @@ from ..campaigns.progress import campaign_progress, period_key
 from ..db import lock, upsert_for
 from ..errors import Conflict, InvalidInput, NotFound
 from ..events import donation_changed
-from ..models import DONATION_SOURCES, DONATION_STATUSES, Campaign, DayTotal, Donation, PeriodTotal, utcnow
+from ..models import (
+    DONATION_SOURCES,
+    DONATION_STATUSES,
+    ArticleTotal,
+    Campaign,
+    DayTotal,
+    Donation,
+    PeriodTotal,
+    utcnow,
+)
 from ..money import MAX_MINOR, Money
 from .rates import Conversion, convert
 
@@ -99,8 +108,30 @@ def _bump_day(session: Session, campaign_id: int, day: date, *, gifts: int = 0, 
         .execution_options(synchronize_session=False))
 
 
+def _counts_for_article(status: str, source: str, ref: str | None) -> bool:
+    """Whether an entry is in its article's total: a confirmed gift (not an adjustment) with an article."""
+    return ref is not None and status == "confirmed" and source != "adjustment"
+
+
+def _bump_article(session: Session, campaign_id: int, ref: str, period_start: datetime, *, count: int,
+                  gifts: int) -> None:
+    """Add deltas to an article's total for a period (created on first use), like `_bump_total`."""
+    session.execute(
+        upsert_for(session)(ArticleTotal)
+        .values(campaign_id=campaign_id, ref=ref, period_start=period_start, gift_count=0, gifts_minor=0,
+                updated_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["campaign_id", "ref", "period_start"]))
+    session.execute(
+        update(ArticleTotal)
+        .where(ArticleTotal.campaign_id == campaign_id, ArticleTotal.ref == ref,
+               ArticleTotal.period_start == period_start)
+        .values(gift_count=ArticleTotal.gift_count + count, gifts_minor=ArticleTotal.gifts_minor + gifts,
+                updated_at=utcnow())
+        .execution_options(synchronize_session=False))
+
+
 def count_in_totals(session: Session, donation: Donation, sign: int) -> None:
-    """Add (`sign` +1) or take back out (-1) what `donation` contributes to its period and day totals."""
+    """Add (`sign` +1) or take back out (-1) what `donation` contributes to its period, day and article totals."""
     effect = _effect(donation.status, donation.source, donation.goal_amount_minor, sign)
     if effect:
         _bump_total(session, donation.campaign_id, donation.period_start, **effect)
@@ -108,6 +139,9 @@ def count_in_totals(session: Session, donation: Donation, sign: int) -> None:
     if day_effect:
         campaign = session.get_one(Campaign, donation.campaign_id)
         _bump_day(session, donation.campaign_id, local_day(campaign, donation.received_at), **day_effect)
+    if donation.ref is not None and _counts_for_article(donation.status, donation.source, donation.ref):
+        _bump_article(session, donation.campaign_id, donation.ref, donation.period_start, count=sign,
+                      gifts=sign * donation.goal_amount_minor)
 
 
 def count_many_in_totals(session: Session, entries: Iterable[Mapping[str, Any]]) -> None:
@@ -118,8 +152,14 @@ def count_many_in_totals(session: Session, entries: Iterable[Mapping[str, Any]])
     """
     deltas: dict[tuple[int, datetime], dict[str, int]] = {}
     days: dict[tuple[int, date], dict[str, int]] = {}
+    articles: dict[tuple[int, str, datetime], list[int]] = {}
     zones: dict[int, Campaign] = {}
     for entry in entries:
+        ref = entry.get("ref")
+        if ref is not None and _counts_for_article(entry["status"], entry["source"], ref):
+            article = articles.setdefault((entry["campaign_id"], ref, entry["period_start"]), [0, 0])
+            article[0] += 1
+            article[1] += entry["goal_amount_minor"]
         effect = _effect(entry["status"], entry["source"], entry["goal_amount_minor"], +1)
         total = deltas.setdefault((entry["campaign_id"], entry["period_start"]), {})
         for name, value in effect.items():
@@ -136,6 +176,8 @@ def count_many_in_totals(session: Session, entries: Iterable[Mapping[str, Any]])
             _bump_total(session, campaign_id, period_start, **delta)
     for (campaign_id, day), delta in sorted(days.items()):
         _bump_day(session, campaign_id, day, **delta)
+    for (campaign_id, ref, period_start), (count, gifts) in sorted(articles.items()):
+        _bump_article(session, campaign_id, ref, period_start, count=count, gifts=gifts)
 
 
 def _clean_text(value: str | None, field: str) -> str | None:
@@ -383,7 +425,21 @@ def rebuild_totals(session: Session, campaign: Campaign) -> None:
     session.query(DayTotal).filter(DayTotal.campaign_id == campaign.id).delete(synchronize_session=False)
     for day, row in sorted(_ledger_days(session, campaign).items()):
         session.add(DayTotal(campaign_id=campaign.id, day=day, **row, updated_at=utcnow()))
+    session.query(ArticleTotal).filter(ArticleTotal.campaign_id == campaign.id).delete(synchronize_session=False)
+    for (ref, period_start), (count, gifts) in sorted(_ledger_articles(session, campaign.id).items()):
+        session.add(ArticleTotal(campaign_id=campaign.id, ref=ref, period_start=period_start, gift_count=count,
+                                 gifts_minor=gifts, updated_at=utcnow()))
     session.flush()
+
+
+def _ledger_articles(session: Session, campaign_id: int) -> dict[tuple[str, datetime], tuple[int, int]]:
+    """Article totals summed straight from the ledger: (ref, period start) -> (gifts, minor units)."""
+    rows = session.execute(
+        select(Donation.ref, Donation.period_start, func.count(), func.sum(Donation.goal_amount_minor))
+        .where(Donation.campaign_id == campaign_id, Donation.ref.is_not(None), Donation.status == "confirmed",
+               Donation.source != "adjustment")
+        .group_by(Donation.ref, Donation.period_start))
+    return {(str(ref), start): (int(count), int(total)) for ref, start, count, total in rows}
 
 
 def _ledger_days(session: Session, campaign: Campaign) -> dict[date, dict[str, int]]:
@@ -449,4 +505,12 @@ def verify_totals(session: Session, campaign: Campaign) -> list[str]:
             have = getattr(kept, key) if kept is not None else 0
             if have != value:
                 problems.append(f"{campaign.slug} day {day}: {key} is {have}, the ledger says {value}")
+    kept_articles = {(row.ref, row.period_start): (row.gift_count, row.gifts_minor) for row in session.scalars(
+        select(ArticleTotal).where(ArticleTotal.campaign_id == campaign.id))}
+    ledger_articles = _ledger_articles(session, campaign.id)
+    for article in sorted(set(kept_articles) | set(ledger_articles)):
+        kept_total, ledger_total = kept_articles.get(article, (0, 0)), ledger_articles.get(article, (0, 0))
+        if kept_total != ledger_total:
+            problems.append(f"{campaign.slug} article {article[0]} {article[1]:%Y-%m-%d}: {kept_total[0]} gifts of "
+                            f"{kept_total[1]} kept, the ledger says {ledger_total[0]} of {ledger_total[1]}")
     return problems

@@ -211,9 +211,8 @@ def record_gift(ctx: Context, source: str, gift: Gift) -> Outcome:
             recorded: Recorded = record_donation(
                 ctx.session, campaign, gift.amount, actor=actor_for(source), source=source,
                 external_id=gift.external_id, status=gift.status, received_at=gift.received_at,
-                donor_name=gift.donor_name, message=gift.message, is_public=gift.is_public)
+                donor_name=gift.donor_name, message=gift.message, is_public=gift.is_public, ref=gift.ref)
             if recorded.created:
-                recorded.donation.ref = gift.ref
                 recorded.donation.recurring = gift.recurring
                 ctx.session.flush()
     except NoExchangeRate as exc:
