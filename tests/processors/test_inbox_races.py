@@ -98,3 +98,25 @@ def test_twenty_different_events_about_one_payment_make_one_gift(clean_db, sessi
     assert gift.goal_amount_minor == 2250
     assert campaign_progress(session, campaign).raised.minor == 2250
     assert verify_totals(session, campaign) == []
+
+
+def test_twenty_payments_for_one_article_at_once_are_all_in_its_total(clean_db, session, make_campaign, settings):
+    """Distinct payments, one article: the article's kept total is one row that twenty writers add to."""
+    from tracker.donations.by_article import by_article
+
+    campaign = make_campaign("demo")
+    deliveries = []
+    for index in range(THREADS):
+        event = fixture("stripe_checkout_session_completed.json")
+        event["id"] = f"evt_article_{index}"
+        event["data"]["object"]["id"] = f"cs_test_article_{index}"
+        event["data"]["object"]["payment_intent"] = f"pi_article_{index}"
+        deliveries.append(stripe_delivery(event))
+    results = deliver_at_once(clean_db, settings, deliveries)
+    assert [r for r in results if isinstance(r, Exception)] == []
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(Donation)) == THREADS
+    [article] = by_article(session, campaign)
+    assert (article.ref, article.gifts, article.total.minor) == ("2026/12/city-council-budget", THREADS,
+                                                                 THREADS * 2500)
+    assert verify_totals(session, campaign) == []

@@ -117,11 +117,15 @@ def _parse_time(value: Any, name: str, required: bool = True) -> datetime | None
     return moment
 
 
+#: How a flag's cell says "no" (an empty cell included); "true", "1" and "yes" say yes.
+_NO = ("", "false", "0", "no")
+
+
 def _flag(value: Any, name: str = "is_public") -> bool:
     if isinstance(value, bool):
         return value
     text = str(value or "").strip().lower()
-    if text in ("", "false", "0", "no"):
+    if text in _NO:
         return False
     if text in ("true", "1", "yes"):
         return True
@@ -391,7 +395,7 @@ _LATER_COLUMNS = ("ref", "recurring")
 
 
 def _set(value: Any) -> bool:
-    return value is True or (isinstance(value, str) and value.strip().lower() not in ("", "false", "0", "no"))
+    return value is True or (isinstance(value, str) and value.strip().lower() not in _NO)
 
 
 def content_uid(row: dict[str, Any], seen: dict[str, int]) -> str:

@@ -108,9 +108,9 @@ def _bump_day(session: Session, campaign_id: int, day: date, *, gifts: int = 0, 
         .execution_options(synchronize_session=False))
 
 
-def _counts_for_article(status: str, source: str, ref: str | None) -> bool:
-    """Whether an entry is in its article's total: a confirmed gift (not an adjustment) with an article."""
-    return ref is not None and status == "confirmed" and source != "adjustment"
+def _counts_for_article(status: str, source: str) -> bool:
+    """Whether an entry with an article is in that article's total: a confirmed gift, not an adjustment."""
+    return status == "confirmed" and source != "adjustment"
 
 
 def _bump_article(session: Session, campaign_id: int, ref: str, period_start: datetime, *, count: int,
@@ -139,7 +139,7 @@ def count_in_totals(session: Session, donation: Donation, sign: int) -> None:
     if day_effect:
         campaign = session.get_one(Campaign, donation.campaign_id)
         _bump_day(session, donation.campaign_id, local_day(campaign, donation.received_at), **day_effect)
-    if donation.ref is not None and _counts_for_article(donation.status, donation.source, donation.ref):
+    if donation.ref is not None and _counts_for_article(donation.status, donation.source):
         _bump_article(session, donation.campaign_id, donation.ref, donation.period_start, count=sign,
                       gifts=sign * donation.goal_amount_minor)
 
@@ -156,7 +156,7 @@ def count_many_in_totals(session: Session, entries: Iterable[Mapping[str, Any]])
     zones: dict[int, Campaign] = {}
     for entry in entries:
         ref = entry.get("ref")
-        if ref is not None and _counts_for_article(entry["status"], entry["source"], ref):
+        if ref is not None and _counts_for_article(entry["status"], entry["source"]):
             article = articles.setdefault((entry["campaign_id"], ref, entry["period_start"]), [0, 0])
             article[0] += 1
             article[1] += entry["goal_amount_minor"]
